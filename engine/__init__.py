@@ -1,0 +1,48 @@
+"""thidua's generic BPM engine around SpiffWorkflow. It knows BPMN, not awards.
+
+The public surface is re-exported here; everything else is internal."""
+
+from . import history, queries
+from .database import create_database_engine, create_session_factory
+from .definitions import BundleFile, DeployedDefinition, LoadedDefinition, deploy_bundle, parse_bundle, read_bundle
+from .errors import (
+    ConcurrentUpdateError,
+    DefinitionError,
+    DefinitionNotFoundError,
+    EngineError,
+    ExpressionError,
+    InstanceNotFoundError,
+    InvalidStateError,
+    TaskDataError,
+    TaskNotAllowedError,
+    TaskNotFoundError,
+)
+from .expressions import Evaluator
+from .history import VerificationReport, verify_all
+from .instances import (
+    StepResult,
+    TaskView,
+    claim_task,
+    complete_task,
+    resume_instance,
+    start_instance,
+    suspend_instance,
+    terminate_instance,
+    unclaim_task,
+)
+from .models import EngineBase
+from .ports import Calendar, Directory, WeekdayCalendar
+from .runtime import ProcessError, Runtime
+from .timers import RunSummary, run_due_jobs
+from .uow import UnitOfWork
+
+__all__ = [
+    "BundleFile", "Calendar", "ConcurrentUpdateError", "DefinitionError", "DefinitionNotFoundError",
+    "DeployedDefinition", "Directory", "EngineBase", "EngineError", "Evaluator", "ExpressionError",
+    "InstanceNotFoundError", "InvalidStateError", "LoadedDefinition", "ProcessError", "RunSummary", "Runtime",
+    "StepResult", "TaskDataError", "TaskNotAllowedError", "TaskNotFoundError", "TaskView", "UnitOfWork",
+    "VerificationReport", "WeekdayCalendar", "claim_task", "complete_task", "create_database_engine",
+    "create_session_factory", "deploy_bundle", "parse_bundle", "read_bundle", "resume_instance", "run_due_jobs",
+    "history", "queries", "start_instance", "suspend_instance", "terminate_instance", "unclaim_task",
+    "verify_all",
+]

@@ -1,0 +1,463 @@
+"""Parse, check and deploy bundles of .bpmn, .dmn and form-schema .json files as immutable,
+content-hashed, versioned process definitions."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from sqlalchemy import func, select
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
+
+from .errors import DefinitionError, DefinitionNotFoundError, ExpressionError
+from .expressions import Evaluator
+from .models import DefinitionFile, ProcessDefinition
+from .runtime import SPEC_SERIALIZER
+from .uow import UnitOfWork
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_BUNDLE_BYTES = 10 * 1024 * 1024
+BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+# Extension properties we read from <spiffworkflow:properties> on user tasks.
+PROP_CANDIDATE_ROLE = "candidateRole"
+PROP_ORG_SCOPE = "orgScope"
+PROP_DUE_WORKING_DAYS = "dueWorkingDays"
+PROP_FOUR_EYES = "fourEyes"
+PROP_FORM = "formSchema"
+
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_SAFE_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    remove_comments=False,
+)
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ParsedDefinition:
+    process_id: str
+    name: str
+    content_hash: str
+    spec: dict
+    task_meta: dict
+    forms: dict
+
+
+@dataclass(frozen=True)
+class LoadedDefinition:
+    """A deployed version as the runtime uses it; immutable, so cached by content hash."""
+
+    id: int
+    process_id: str
+    version: int
+    content_hash: str
+    spec: dict
+    task_meta: dict
+    forms: dict
+
+
+@dataclass(frozen=True)
+class DeployedDefinition:
+    id: int
+    process_id: str
+    version: int
+    content_hash: str
+    created: bool
+
+
+def read_bundle(paths: Iterable[str | Path]) -> list[BundleFile]:
+    """Read files, and the bundle files found in directories (recursively), as one bundle."""
+    files: dict[str, BundleFile] = {}
+    for path in map(Path, paths):
+        if path.is_dir():
+            members = sorted(p for p in path.rglob("*") if p.suffix in BUNDLE_SUFFIXES and p.is_file())
+        elif path.is_file():
+            members = [path]
+        else:
+            raise DefinitionError("no such file or directory", file=str(path))
+        for member in members:
+            if member.stat().st_size > MAX_FILE_BYTES:
+                raise DefinitionError(f"file is larger than {MAX_FILE_BYTES} bytes", file=member.name)
+            if member.name in files:
+                raise DefinitionError("two bundle files have the same name", file=member.name)
+            files[member.name] = BundleFile(member.name, member.read_bytes())
+    return list(files.values())
+
+
+def parse_xml(file: BundleFile) -> etree._Element:
+    """Parse untrusted XML: no DTDs, entities, network access or oversized documents."""
+    if len(file.content) > MAX_FILE_BYTES:
+        raise DefinitionError(f"file is larger than {MAX_FILE_BYTES} bytes", file=file.name)
+    if _DTD.search(file.content):
+        raise DefinitionError("DOCTYPE and ENTITY declarations are not allowed", file=file.name)
+    try:
+        return etree.fromstring(file.content, _SAFE_XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise DefinitionError(f"not well-formed XML: {exc.msg}", file=file.name) from exc
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    return VALIDATOR
+
+
+def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDefinition]:
+    """Parse and check a bundle; one definition per executable process. Raises DefinitionError."""
+    if not files:
+        raise DefinitionError("the bundle is empty")
+    if sum(len(f.content) for f in files) > MAX_BUNDLE_BYTES:
+        raise DefinitionError(f"the bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+    for file in files:
+        if not file.name.endswith(BUNDLE_SUFFIXES):
+            raise DefinitionError("only .bpmn, .dmn and .json files belong in a bundle", file=file.name)
+
+    forms = {f.name: _load_form(f) for f in files if f.name.endswith(".json")}
+    parser = SpiffBpmnParser(validator=_validator())
+    documents: dict[str, etree._Element] = {}
+    for file in files:
+        if file.name.endswith(".json"):
+            continue
+        root = parse_xml(file)
+        documents[file.name] = root
+        if file.name.endswith(".bpmn"):
+            _check_flow_references(file.name, root)
+        with _spiff_errors(file.name, root):
+            if file.name.endswith(".dmn"):
+                parser.add_dmn_xml(root, filename=file.name)
+            else:
+                parser.add_bpmn_xml(root, filename=file.name)
+
+    executable = [
+        (name, process)
+        for name, root in documents.items()
+        if name.endswith(".bpmn")
+        for process in root.iter(f"{{{BPMN_NS}}}process")
+        if process.get("isExecutable") == "true"
+    ]
+    if not executable:
+        raise DefinitionError("no executable process (isExecutable=\"true\") in the bundle")
+
+    bundle_digest = _bundle_digest(files)
+    lanes = {k: v for root in documents.values() for k, v in _lanes_by_element(root).items()}
+    element_files = {
+        el.get("id"): name for name, root in documents.items() for el in root.iter() if el.get("id")
+    }
+    flows = {
+        (flow.get("sourceRef"), flow.get("targetRef")): flow.get("id")
+        for root in documents.values()
+        for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow")
+    }
+    definitions = []
+    for file_name, process in executable:
+        process_id = process.get("id")
+        with _spiff_errors(file_name, process):
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+        all_specs = [spec, *subprocess_specs.values()]
+        for each in all_specs:
+            _check_expressions(each, evaluator, element_files, flows)
+        task_meta = _task_meta(all_specs, lanes, forms, evaluator, element_files)
+        definitions.append(
+            ParsedDefinition(
+                process_id=process_id,
+                name=process.get("name") or process_id,
+                content_hash=hashlib.sha256(f"{process_id}\n{bundle_digest}".encode()).hexdigest(),
+                spec={
+                    "spec": SPEC_SERIALIZER.to_dict(spec),
+                    "subprocess_specs": {k: SPEC_SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+                },
+                task_meta=task_meta,
+                forms=forms,
+            )
+        )
+    return definitions
+
+
+def deploy_bundle(uow: UnitOfWork, files: list[BundleFile], evaluator: Evaluator, actor: str) -> list[DeployedDefinition]:
+    """Store each executable process of the bundle as a new version; an identical bundle
+    deployed again returns the version it already has. Nothing is stored if any check fails."""
+    parsed = parse_bundle(files, evaluator)
+    session = uow.session
+    results = []
+    for definition in parsed:
+        existing = session.scalar(
+            select(ProcessDefinition).where(ProcessDefinition.content_hash == definition.content_hash)
+        )
+        if existing is not None:
+            results.append(DeployedDefinition(existing.id, existing.process_id, existing.version, existing.content_hash, False))
+            continue
+        latest = session.scalar(
+            select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == definition.process_id)
+        )
+        row = ProcessDefinition(
+            process_id=definition.process_id,
+            version=(latest or 0) + 1,
+            content_hash=definition.content_hash,
+            name=definition.name,
+            spec=definition.spec,
+            task_meta=definition.task_meta,
+            forms=definition.forms,
+            deployed_at=uow.clock(),
+            deployed_by=actor,
+        )
+        session.add(row)
+        session.flush()
+        session.add_all(
+            DefinitionFile(
+                definition_id=row.id,
+                name=f.name,
+                sha256=hashlib.sha256(f.content).hexdigest(),
+                content=f.content.decode("utf-8"),
+            )
+            for f in files
+        )
+        results.append(DeployedDefinition(row.id, row.process_id, row.version, row.content_hash, True))
+    session.flush()
+    return results
+
+
+def load_definition(uow: UnitOfWork, definition_id: int) -> LoadedDefinition:
+    """A definition by id; its spec is read from the database only on a cache miss."""
+    row = uow.session.get(ProcessDefinition, definition_id)
+    if row is None:
+        raise DefinitionNotFoundError(str(definition_id))
+    return _loaded(uow, row)
+
+
+def latest_definition(uow: UnitOfWork, process_id: str, version: int | None = None) -> LoadedDefinition:
+    """The given version of a process, or its latest. Raises DefinitionNotFoundError."""
+    query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+    if version is not None:
+        query = query.where(ProcessDefinition.version == version)
+    row = uow.session.scalars(query.order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    if row is None:
+        raise DefinitionNotFoundError(process_id, version)
+    return _loaded(uow, row)
+
+
+def _loaded(uow: UnitOfWork, row: ProcessDefinition) -> LoadedDefinition:
+    cache = uow.runtime.definition_cache
+    loaded = cache.get(row.content_hash)
+    if loaded is None:
+        loaded = LoadedDefinition(
+            row.id, row.process_id, row.version, row.content_hash, row.spec, row.task_meta, row.forms
+        )
+        cache.put(row.content_hash, loaded)
+    return loaded
+
+
+def _bundle_digest(files: list[BundleFile]) -> str:
+    lines = sorted(f"{f.name}\t{hashlib.sha256(f.content).hexdigest()}" for f in files)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _load_form(file: BundleFile) -> dict:
+    try:
+        schema = json.loads(file.content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DefinitionError(f"form schema is not valid JSON: {exc}", file=file.name) from exc
+    if not isinstance(schema, dict):
+        raise DefinitionError("form schema must be a JSON object", file=file.name)
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "(root)"
+        raise DefinitionError(f"form schema is not a valid JSON Schema at {path}: {exc.message}", file=file.name) from exc
+    return schema
+
+
+class _spiff_errors:
+    """Turn SpiffWorkflow's parse and validation errors into DefinitionError with the element id."""
+
+    def __init__(self, file_name: str, root: etree._Element):
+        self.file_name = file_name
+        self.root = root
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, DefinitionError):
+            return False
+        if isinstance(exc, ValidationException):
+            element_id = getattr(exc, "id", "") or self._element_at_line(getattr(exc, "line_number", None))
+            raise DefinitionError(_first_line(exc), file=exc.file_name or self.file_name, element_id=element_id or None) from exc
+        if isinstance(exc, (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, AttributeError, TypeError)):
+            raise DefinitionError(f"cannot be parsed: {_first_line(exc)}", file=self.file_name) from exc
+        return False
+
+    def _element_at_line(self, line) -> str | None:
+        if not line:
+            return None
+        for element in self.root.iter():
+            if element.sourceline == line:
+                return element.get("id") or None
+        return None
+
+
+def _first_line(exc: Exception) -> str:
+    line = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    # XSD messages go on to list every element the schema would accept; the first sentence says it.
+    return line.split(" Expected is ", 1)[0]
+
+
+def _check_flow_references(file_name: str, root: etree._Element) -> None:
+    """A sequence flow must join two elements of its own process (SpiffWorkflow's own message
+    for a dangling reference names neither the flow nor the missing element)."""
+    for process in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
+        ids = {el.get("id") for el in process.iterchildren() if el.get("id")}
+        for flow in process.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+            for attribute in ("sourceRef", "targetRef"):
+                if flow.get(attribute) not in ids:
+                    raise DefinitionError(
+                        f"{attribute} {flow.get(attribute)!r} is not an element of the same process",
+                        file=file_name, element_id=flow.get("id"),
+                    )
+
+
+def _lanes_by_element(root: etree._Element) -> dict[str, str]:
+    """Element id -> id of the innermost lane holding it (nested lanes come later in document order)."""
+    lanes = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
+            if ref.text:
+                lanes[ref.text.strip()] = lane.get("id")
+    return lanes
+
+
+def _check(evaluator: Evaluator, text: str, element_id: str, files: dict, *, script: bool = False) -> None:
+    try:
+        (evaluator.check_script if script else evaluator.check_expression)(text)
+    except ExpressionError as exc:
+        raise DefinitionError(f"expression {text!r} is refused: {exc.reason}", file=files.get(element_id), element_id=element_id) from exc
+
+
+def _check_expressions(spec, evaluator: Evaluator, files: dict, flows: dict) -> None:
+    """Every expression and script of a process spec must pass the safe evaluator at deploy time."""
+    for task_spec in spec.task_specs.values():
+        element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+        if isinstance(task_spec, MultiChoice):
+            for condition, target in task_spec.cond_task_specs:
+                text = condition.args[0] if condition is not None else None  # SpiffWorkflow's _BpmnCondition
+                if text:
+                    target_id = getattr(spec.task_specs[target], "bpmn_id", None) or target
+                    _check(evaluator, text, flows.get((element_id, target_id), element_id), files)
+        event_definition = getattr(task_spec, "event_definition", None)
+        if isinstance(event_definition, (TimerEventDefinition, ConditionalEventDefinition)):
+            _check(evaluator, event_definition.expression, element_id, files)
+        if isinstance(task_spec, ScriptEngineTask) and getattr(task_spec, "script", None):
+            _check(evaluator, task_spec.script, element_id, files, script=True)
+        for attribute in ("prescript", "postscript"):
+            if getattr(task_spec, attribute, None):
+                _check(evaluator, getattr(task_spec, attribute), element_id, files, script=True)
+        if isinstance(task_spec, LoopTask) and task_spec.condition:
+            _check(evaluator, task_spec.condition, element_id, files)
+        if isinstance(task_spec, MultiInstanceTask):
+            for text in (task_spec.cardinality, task_spec.condition):
+                if text:
+                    _check(evaluator, text, element_id, files)
+        if isinstance(task_spec, BusinessRuleTaskMixin):
+            _check_decision_table(task_spec.dmnEngine.decision_table, evaluator, files)
+        if isinstance(task_spec, ServiceTask):
+            raise DefinitionError(
+                f"service task operator {task_spec.operation_name!r} is not a registered service",
+                file=files.get(element_id), element_id=element_id,
+            )
+
+
+def _check_decision_table(table, evaluator: Evaluator, files: dict) -> None:
+    """Check DMN cells the way SpiffWorkflow's DMN engine combines them with the input expression."""
+    for table_input in table.inputs:
+        if table_input.expression:
+            _check(evaluator, table_input.expression, table_input.id, files)
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for cell in entry.lhs:
+                if cell:
+                    _check(evaluator, _dmn_cell_expression(entry.input.expression or "dmninputexpr", cell), entry.id, files)
+        for entry in rule.outputEntries:
+            if entry.text:
+                _check(evaluator, entry.text, entry.id, files)
+
+
+def _dmn_cell_expression(input_expression: str, cell: str) -> str:
+    if "?" in cell:
+        return cell.replace("?", "dmninputexpr")
+    try:
+        ast.parse(cell, mode="eval")
+    except SyntaxError:
+        return f"{input_expression} {cell}"
+    return f"({input_expression}) == ({cell})"
+
+
+def _task_meta(specs, lanes: dict, forms: dict, evaluator: Evaluator, files: dict) -> dict:
+    """What the runtime needs per user task, read once at deploy from lanes and extension properties."""
+    user_tasks = {
+        task_spec.bpmn_id: task_spec
+        for spec in specs
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, UserTask)
+    }
+    meta = {}
+    for element_id, task_spec in user_tasks.items():
+        properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+        def refuse(reason: str) -> DefinitionError:
+            return DefinitionError(reason, file=files.get(element_id), element_id=element_id)
+
+        role = properties.get(PROP_CANDIDATE_ROLE) or lanes.get(element_id)
+        if not role:
+            raise refuse(f"user task has no candidate role: put it in a lane or set {PROP_CANDIDATE_ROLE}")
+        scope = properties.get(PROP_ORG_SCOPE)
+        if scope:
+            _check(evaluator, scope, element_id, files)
+        due_days = properties.get(PROP_DUE_WORKING_DAYS)
+        if due_days is not None:
+            try:
+                due_days = float(due_days)
+            except ValueError:
+                raise refuse(f"{PROP_DUE_WORKING_DAYS} must be a number, not {due_days!r}") from None
+            if due_days < 0:
+                raise refuse(f"{PROP_DUE_WORKING_DAYS} must not be negative")
+        four_eyes = properties.get(PROP_FOUR_EYES)
+        if four_eyes and four_eyes not in user_tasks:
+            raise refuse(f"{PROP_FOUR_EYES} names {four_eyes!r}, which is not a user task of this process")
+        form = properties.get(PROP_FORM)
+        if form and form not in forms:
+            raise refuse(f"{PROP_FORM} names {form!r}, which is not a .json file of the bundle")
+        meta[element_id] = {
+            "name": task_spec.bpmn_name or element_id,
+            "lane": lanes.get(element_id),
+            "candidate_role": role,
+            "org_scope": scope,
+            "due_working_days": due_days,
+            "four_eyes": four_eyes,
+            "form": form,
+        }
+    return meta

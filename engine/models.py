@@ -1,0 +1,173 @@
+"""Engine tables: definitions, instances (one snapshot row each), the human-task projection,
+the append-only history and the timer job table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+
+# Plain JSON, not JSONB: PostgreSQL keeps the text verbatim (key order included), which
+# SpiffWorkflow's snapshots rely on, and no step pays for JSONB's parsing.
+JSONType = JSON()
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC and returns them aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class EngineBase(DeclarativeBase):
+    pass
+
+
+class ProcessDefinition(EngineBase):
+    """One immutable deployed version of a process, with the bundle it came from."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    # SpiffWorkflow's serialized spec and subprocess specs: loaded once per definition, not per step.
+    # Deferred: the runtime caches these by content hash instead of reading them every step.
+    spec: Mapped[dict] = deferred(mapped_column(JSONType))
+    # Per user-task element: candidate role, scope expression, due days, four-eyes, form.
+    task_meta: Mapped[dict] = deferred(mapped_column(JSONType))
+    forms: Mapped[dict] = deferred(mapped_column(JSONType))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(200))
+
+
+class DefinitionFile(EngineBase):
+    """A source file of a deployed bundle, kept verbatim (designer, replay and audit read it)."""
+
+    __tablename__ = "definition_file"
+
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+
+
+class ProcessInstance(EngineBase):
+    """One running or ended instance: one row, one snapshot, one optimistic `version`."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    snapshot: Mapped[dict] = mapped_column(JSONType)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Head of the history chain: a deleted last event shows as a mismatch with these.
+    history_seq: Mapped[int] = mapped_column(Integer, default=0)
+    history_hash: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(EngineBase):
+    """Inbox projection of a user task; refreshed in the same transaction as the snapshot."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_candidates", "state", "candidate_role", "org_scope", "due_at"),
+        Index("ix_human_task_claimed", "state", "claimed_by", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    candidate_role: Mapped[str | None] = mapped_column(String(100))
+    org_scope: Mapped[str | None] = mapped_column(String(200))
+    form: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    # Only so the unit of work inserts the instance before its tasks; never loaded.
+    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+
+
+class HistoryEvent(EngineBase):
+    """Append-only, hash-chained per instance; the database refuses UPDATE and DELETE."""
+
+    __tablename__ = "history_event"
+    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(50))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(JSONType)
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    # Only so the unit of work writes the instance (and its version check) first; never loaded.
+    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+
+
+class TimerJob(EngineBase):
+    """A due action (BPMN timer, later SLA escalations); claimed atomically by any scheduler process."""
+
+    __tablename__ = "timer_job"
+    __table_args__ = (Index("ix_timer_job_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(50))
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    lock_owner: Mapped[str | None] = mapped_column(String(200))
+    lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Only so the unit of work inserts the instance before its jobs; never loaded.
+    instance: Mapped[ProcessInstance] = relationship(lazy="raise")

@@ -1,0 +1,73 @@
+"""Read-only queries over the projection and history; they never load workflow snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from .instances import TASK_OPEN, TaskView
+from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
+
+
+def open_tasks(
+    session: Session,
+    *,
+    assignments: Iterable[tuple[str, str | None]] | None = None,
+    claimed_by: str | None = None,
+    instance_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[TaskView]:
+    """Open tasks, soonest due first. `assignments` are (role, scope) pairs of one user (scope
+    None: the role anywhere); a task matches when its candidate role and scope match a pair."""
+    query = select(HumanTask).where(HumanTask.state == TASK_OPEN)
+    if assignments is not None:
+        pairs = [
+            and_(HumanTask.candidate_role == role, True if scope is None else HumanTask.org_scope == scope)
+            for role, scope in assignments
+        ]
+        if not pairs:
+            return []
+        query = query.where(or_(*pairs))
+    if claimed_by is not None:
+        query = query.where(HumanTask.claimed_by == claimed_by)
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == instance_id)
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit).offset(offset)
+    return [TaskView.of(row) for row in session.scalars(query)]
+
+
+def instance_history(session: Session, instance_id: str) -> list[HistoryEvent]:
+    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq)))
+
+
+@dataclass(frozen=True)
+class DefinitionSummary:
+    process_id: str
+    name: str
+    version: int
+    instances: int
+
+
+def definition_summaries(session: Session) -> list[DefinitionSummary]:
+    """Every deployed version with the number of instances started on it."""
+    rows = session.execute(
+        select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.version,
+               func.count(ProcessInstance.id))
+        .outerjoin(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .group_by(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.version)
+        .order_by(ProcessDefinition.process_id, ProcessDefinition.version)
+    )
+    return [DefinitionSummary(*row) for row in rows]
+
+
+def ping(session: Session) -> None:
+    """Raise if the database does not answer."""
+    session.execute(select(1))
+
+
+def instance(session: Session, instance_id: str) -> ProcessInstance | None:
+    return session.get(ProcessInstance, instance_id)

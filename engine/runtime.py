@@ -1,0 +1,212 @@
+"""The SpiffWorkflow adapter: build, load, step and dump workflows. SpiffWorkflow's types and
+exceptions stop here; callers get plain values."""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError, ExpressionError
+from .expressions import Evaluator, SafeScriptEngine
+
+SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SERIALIZER_VERSION = SPEC_SERIALIZER.VERSION
+_SPEC_KEYS = ("spec", "subprocess_specs")
+
+
+class ProcessError(EngineError):
+    """An element of the process failed while running (a definition problem, not a user error)."""
+
+    code = "process_error"
+
+    def __init__(self, element_id: str | None, reason: str):
+        self.element_id = element_id
+        self.reason = reason
+        super().__init__(f"element {element_id or '?'} failed: {reason}")
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    id: str
+    element_id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_id: str
+    element_id: str
+    due_at: datetime
+
+
+class LRUCache:
+    """A small bounded mapping; immutable definitions are cached by content hash."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+class Runtime:
+    """Runs workflows with the safe script engine. One per process (it holds caches keyed by
+    content hash, which are valid in any worker and any database)."""
+
+    def __init__(self, evaluator: Evaluator, cache_size: int = 256):
+        self.evaluator = evaluator
+        self.script_engine = SafeScriptEngine(evaluator)
+        self.definition_cache = LRUCache(cache_size)
+
+    def new_workflow(self, spec_dict: dict, data: dict[str, Any]) -> BpmnWorkflow:
+        with _spiff_errors():
+            spec = SPEC_SERIALIZER.from_dict(copy.deepcopy(spec_dict["spec"]))
+            subprocess_specs = {
+                name: SPEC_SERIALIZER.from_dict(copy.deepcopy(value)) for name, value in spec_dict["subprocess_specs"].items()
+            }
+            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(data)
+        self.run(workflow)
+        return workflow
+
+    def load(self, spec_dict: dict, snapshot: dict) -> BpmnWorkflow:
+        with _spiff_errors():
+            state = dict(snapshot)
+            for key in _SPEC_KEYS:
+                state[key] = copy.deepcopy(spec_dict[key])
+            workflow = SPEC_SERIALIZER.from_dict(state)
+            workflow.script_engine = self.script_engine
+            return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> dict:
+        """The workflow's state without its spec (the definition row holds that once)."""
+        with _spiff_errors():
+            state = SPEC_SERIALIZER.to_dict(workflow)
+        for key in _SPEC_KEYS:
+            state.pop(key, None)
+        return state
+
+    def run(self, workflow: BpmnWorkflow) -> None:
+        """Run engine steps until only human tasks and timers wait. Timers are not refreshed
+        against the wall clock here: the timer job table decides when they fire."""
+        with _spiff_errors():
+            workflow.do_engine_steps()
+
+    def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[ReadyTask]:
+        return [
+            ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data)
+            for task in workflow.get_tasks(state=TaskState.READY)
+            if isinstance(task.task_spec, UserTask)
+        ]
+
+    def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+            raise LookupError(task_id)
+        with _spiff_errors(task.task_spec.bpmn_id):
+            task.data.update(data)
+            task.run()
+        self.run(workflow)
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+        task = self._task(workflow, task_id)
+        return dict(task.data) if task is not None else {}
+
+    def waiting_timers(self, workflow: BpmnWorkflow) -> list[WaitingTimer]:
+        timers = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task.internal_data.get("event_value")
+            if value is None:
+                continue
+            if isinstance(definition, DurationTimerEventDefinition):
+                due_at = TimerEventDefinition.get_datetime(value)
+            elif isinstance(definition, TimeDateEventDefinition):
+                due_at = TimerEventDefinition.parse_time_or_duration(value)
+            else:
+                continue
+            timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, due_at))
+        return timers
+
+    def fire_timer(self, workflow: BpmnWorkflow, task_id: str) -> bool:
+        """Fire a waiting timer now, whatever the wall clock says (the job table decides when)."""
+        task = self._task(workflow, task_id)
+        if task is None or task.state != TaskState.WAITING:
+            return False
+        task.internal_data["event_fired"] = True
+        with _spiff_errors(task.task_spec.bpmn_id):
+            workflow.refresh_timers()
+        self.run(workflow)
+        return True
+
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        with _spiff_errors():
+            workflow.cancel()
+
+    @staticmethod
+    def is_completed(workflow: BpmnWorkflow) -> bool:
+        return workflow.is_completed()
+
+    @staticmethod
+    def element_of(workflow: BpmnWorkflow, task_id: str) -> str | None:
+        task = Runtime._task(workflow, task_id)
+        return task.task_spec.bpmn_id if task is not None else None
+
+    @staticmethod
+    def _task(workflow: BpmnWorkflow, task_id: str):
+        try:
+            return workflow.get_task_from_id(UUID(task_id))
+        except (SpiffWorkflowException, ValueError, KeyError):
+            return None
+
+
+class _spiff_errors:
+    """Re-raise SpiffWorkflow's exceptions as engine errors naming the element."""
+
+    def __init__(self, element_id: str | None = None):
+        self.element_id = element_id
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, EngineError):
+            return False
+        if isinstance(exc, SpiffWorkflowException):
+            cause = exc
+            while cause is not None and not isinstance(cause, ExpressionError):
+                cause = getattr(cause, "exception", None) or cause.__cause__
+            task_spec = getattr(exc, "task_spec", None) or getattr(getattr(exc, "task", None), "task_spec", None)
+            element_id = getattr(task_spec, "bpmn_id", None) or self.element_id
+            reason = cause.reason if isinstance(cause, ExpressionError) else str(exc).splitlines()[0]
+            raise ProcessError(element_id, reason) from exc
+        return False

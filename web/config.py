@@ -1,0 +1,41 @@
+"""Configuration comes from the environment (THIDUA_*) only; this module holds the defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """The project's data folder: THIDUA_DATA_DIR, or ./data under the working directory."""
+    return Path(os.environ.get("THIDUA_DATA_DIR") or Path.cwd() / "data").resolve()
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'thidua.sqlite3'}"
+
+
+def database_url() -> str:
+    return os.environ.get("THIDUA_DATABASE_URL") or default_database_url()
+
+
+def persistent_secret_key() -> str:
+    """A random key kept in the data folder, so a single-machine install needs no set-up and
+    sessions survive restarts. Several machines must share THIDUA_SECRET_KEY instead."""
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+DEFAULTS = {
+    "PORT": 5000,
+    "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LOG_LEVEL": "INFO",
+    "SCHEDULER_INTERVAL_SECONDS": 5,
+}
