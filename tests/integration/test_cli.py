@@ -1,0 +1,89 @@
+"""The `thidua` command: every command has --help, results a person can read, and user errors
+as one line with a non-zero exit and no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMANDS = ["init", "demo", "deploy", "start", "serve", "scheduler", "verify-history"]
+
+
+def thidua(*args, database_url, data_dir, check=True):
+    env = {**os.environ, "THIDUA_DATABASE_URL": database_url, "THIDUA_DATA_DIR": str(data_dir)}
+    result = subprocess.run([sys.executable, "-m", "web.cli", *args], capture_output=True, text=True, env=env,
+                            cwd=ROOT, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def run(database_url, tmp_path):
+    def run(*args, check=True):
+        return thidua(*args, database_url=database_url, data_dir=tmp_path / "data", check=check)
+
+    run("init")
+    return run
+
+
+def assert_one_line_error(result, *fragments):
+    """One `Error:` line naming what is wrong (usage errors keep click's usage hint above it)."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and result.stderr.strip().endswith(errors[0]), result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, sqlite_url, tmp_path):
+    result = thidua(command, "--help", database_url=sqlite_url, data_dir=tmp_path)
+    assert "Usage:" in result.stdout
+
+
+def test_init_is_idempotent(run):
+    assert "database at revision" in run("init").stdout
+
+
+def test_deploy_start_and_verify(run):
+    assert run("deploy", str(FIXTURES / "review")).stdout.strip() == "review version 1 (deployed)"
+    assert run("deploy", str(FIXTURES / "review")).stdout.strip() == "review version 1 (unchanged)"
+    instance_id = run("start", "review", "--data", json.dumps({"unit": "unit:A"})).stdout.strip()
+    assert len(instance_id) == 36
+    assert run("verify-history").stdout.strip() == "history intact: 1 instances, 1 events"
+
+
+def test_deploy_of_a_bad_bundle_names_the_element(run, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((FIXTURES / "review" / "review.bpmn").read_text().replace('"PT1H"', "__import__('os')"))
+    assert_one_line_error(run("deploy", str(bad), str(FIXTURES / "review" / "grade.dmn"),
+                              str(FIXTURES / "review" / "prepare.json"), check=False),
+                          "bad.bpmn", "approve_overdue")
+
+
+def test_user_errors_are_one_line(run, tmp_path):
+    assert_one_line_error(run("start", "no_such_process", check=False), "no_such_process")
+    assert_one_line_error(run("start", "review", "--data", "{not json", check=False), "--data")
+    assert_one_line_error(run("deploy", str(tmp_path / "missing.bpmn"), check=False), "missing.bpmn")
+
+
+def test_unreachable_database_is_one_line(tmp_path):
+    result = thidua("init", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", data_dir=tmp_path, check=False)
+    assert_one_line_error(result, "database error")
+
+
+def test_demo_is_idempotent_and_serves_its_data(run):
+    first = run("demo").stdout
+    assert "nomination version 1 (deployed)" in first and "started nomination" in first
+    second = run("demo").stdout
+    assert "nomination version 1 (unchanged)" in second and "started" not in second
