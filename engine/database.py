@@ -36,4 +36,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def create_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    # Engine operations flush explicitly, once, when a step is complete.
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

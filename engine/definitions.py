@@ -243,7 +243,10 @@ def deploy_bundle(uow: UnitOfWork, files: list[BundleFile], evaluator: Evaluator
 
 
 def load_definition(uow: UnitOfWork, definition_id: int) -> LoadedDefinition:
-    """A definition by id; its spec is read from the database only on a cache miss."""
+    """A definition by id; deployed rows never change, so each is read once per runtime."""
+    loaded = uow.runtime.definitions.get(definition_id)
+    if loaded is not None:
+        return loaded
     row = uow.session.get(ProcessDefinition, definition_id)
     if row is None:
         raise DefinitionNotFoundError(str(definition_id))
@@ -262,14 +265,12 @@ def latest_definition(uow: UnitOfWork, process_id: str, version: int | None = No
 
 
 def _loaded(uow: UnitOfWork, row: ProcessDefinition) -> LoadedDefinition:
-    cache = uow.runtime.definition_cache
-    loaded = cache.get(row.content_hash)
-    if loaded is None:
-        loaded = LoadedDefinition(
+    cache = uow.runtime.definitions
+    if row.id not in cache:  # spec, task_meta and forms are deferred columns: read only here
+        cache[row.id] = LoadedDefinition(
             row.id, row.process_id, row.version, row.content_hash, row.spec, row.task_meta, row.forms
         )
-        cache.put(row.content_hash, loaded)
-    return loaded
+    return cache[row.id]
 
 
 def _bundle_digest(files: list[BundleFile]) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .models import HistoryEvent, ProcessInstance
@@ -56,33 +56,26 @@ def event_hash(instance_id: str, seq: int, event: NewEvent | HistoryEvent, prev_
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def append_events(session: Session, instance: ProcessInstance, events: Iterable[NewEvent]) -> list[HistoryEvent]:
-    """Append events after the instance's chain head and move the head. The head lives on the
-    instance row, whose optimistic version keeps two writers from appending after the same event."""
-    seq, prev_hash = instance.history_seq, instance.history_hash
+def link_events(instance_id: str, head: tuple[int, str], events: Iterable[NewEvent]) -> tuple[list[dict], tuple[int, str]]:
+    """Number and hash events after the chain head (seq, hash); returns the rows and the new head."""
+    seq, prev_hash = head
     rows = []
     for event in events:
         seq += 1
-        digest = event_hash(instance.id, seq, event, prev_hash)
-        rows.append(
-            HistoryEvent(
-                instance_id=instance.id,
-                seq=seq,
-                type=event.type,
-                actor=event.actor,
-                task_id=event.task_id,
-                element_id=event.element_id,
-                data=event.data,
-                reason=event.reason,
-                occurred_at=event.occurred_at,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
-        )
+        digest = event_hash(instance_id, seq, event, prev_hash)
+        rows.append(dict(
+            instance_id=instance_id, seq=seq, type=event.type, actor=event.actor, task_id=event.task_id,
+            element_id=event.element_id, data=event.data, reason=event.reason, occurred_at=event.occurred_at,
+            prev_hash=prev_hash, hash=digest,
+        ))
         prev_hash = digest
-    session.add_all(rows)
-    instance.history_seq, instance.history_hash = seq, prev_hash
-    return rows
+    return rows, (seq, prev_hash)
+
+
+def append_events(session: Session, rows: list[dict]) -> None:
+    """Insert linked events. Callers hold the instance row's new version, so no one else can
+    append after the same head."""
+    session.connection().execute(insert(HistoryEvent.__table__), rows)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,23 @@
 """Engine operations on instances and tasks. Each takes an open UnitOfWork and never commits:
-the calling service owns the transaction (snapshot, projection, history and timer jobs land
-together or not at all)."""
+the calling service owns the transaction, so snapshot, projection, history and timer jobs land
+together or not at all.
+
+Reads go through the ORM; the writes of a step are Core statements in a fixed order (the ORM's
+unit of work costs more than the SQL here). The first is `UPDATE process_instance ... WHERE
+id = ? AND version = ?`: the optimistic lock that makes the loser of a race fail before it
+writes anything else."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import history
 from .definitions import LoadedDefinition, latest_definition, load_definition
@@ -27,7 +31,7 @@ from .errors import (
 )
 from .history import NewEvent
 from .models import HumanTask, ProcessInstance, TimerJob
-from .runtime import SERIALIZER_VERSION
+from .runtime import SERIALIZER_VERSION, ReadyTask, WaitingTimer
 from .uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -36,6 +40,7 @@ RUNNING, SUSPENDED, COMPLETED, TERMINATED = "running", "suspended", "completed",
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"
 JOB_PENDING, JOB_CANCELLED, JOB_SUSPENDED = "pending", "cancelled", "suspended"
 JOB_BPMN_TIMER = "bpmn_timer"
+INSTANCES, TASKS, JOBS = ProcessInstance.__table__, HumanTask.__table__, TimerJob.__table__
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,9 @@ class TaskView:
     due_at: datetime | None
 
     @classmethod
-    def of(cls, row: HumanTask) -> "TaskView":
-        return cls(
-            row.id, row.instance_id, row.element_id, row.name, row.lane, row.candidate_role, row.org_scope,
-            row.form, row.state, row.claimed_by, row.created_at, row.due_at,
-        )
+    def of(cls, row: Row, **changes) -> "TaskView":
+        values = {field.name: getattr(row, field.name) for field in fields(cls)}
+        return cls(**(values | changes))
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,24 @@ class StepResult:
     opened: tuple[TaskView, ...] = ()
     closed: tuple[str, ...] = ()
     ended: bool = False
+
+
+@dataclass(frozen=True)
+class _Waits:
+    """What a workflow waits on: ready user tasks and timers. The open human_task rows and the
+    pending timer jobs of an instance always mirror this, so a step's changes to both are the
+    difference between the waits before and after it (no query needed)."""
+
+    tasks: dict[str, ReadyTask]
+    timers: dict[str, WaitingTimer]
+
+    @classmethod
+    def of(cls, runtime, workflow) -> "_Waits":
+        ready, timers = runtime.waits(workflow)
+        return cls({t.id: t for t in ready}, {t.task_id: t for t in timers})
+
+
+_NOTHING = _Waits({}, {})
 
 
 def start_instance(
@@ -86,33 +107,23 @@ def start_instance(
     Raises DefinitionNotFoundError, ProcessError, ExpressionError.
     """
     data = dict(data or {})
-    session = uow.session
     definition = latest_definition(uow, process_id, version)
     now = uow.clock()
-    workflow = uow.runtime.new_workflow(definition.spec, data)
-    instance = ProcessInstance(
-        id=str(uuid.uuid4()),
-        definition_id=definition.id,
-        business_key=business_key,
-        status=RUNNING,
-        snapshot={},
-        serializer_version=SERIALIZER_VERSION,
-        started_by=actor,
-        started_at=now,
-        updated_at=now,
-        history_seq=0,
-        history_hash=history.GENESIS_HASH,
+    workflow = uow.runtime.new_workflow(definition.content_hash, definition.spec, data)
+    instance_id = str(uuid.uuid4())
+    _write(uow.session, insert(INSTANCES).values(
+        id=instance_id, definition_id=definition.id, business_key=business_key, status=RUNNING, snapshot={},
+        serializer_version=SERIALIZER_VERSION, version=0, history_seq=0, history_hash=history.GENESIS_HASH,
+        started_by=actor, started_at=now, updated_at=now,
+    ))
+    instance = _Head(instance_id, RUNNING, version=0, history_seq=0, history_hash=history.GENESIS_HASH)
+    started = NewEvent(
+        history.INSTANCE_STARTED, actor, now,
+        {"definition_id": definition.id, "process_id": definition.process_id, "version": definition.version,
+         "business_key": business_key, "data": data},
     )
-    session.add(instance)
-    events = [
-        NewEvent(
-            history.INSTANCE_STARTED, actor, now,
-            {"definition_id": definition.id, "process_id": definition.process_id,
-             "version": definition.version, "business_key": business_key, "data": data},
-        )
-    ]
-    result = _save(uow, instance, definition, workflow, events, actor)
-    logger.info("started instance %s of %s v%s", instance.id, definition.process_id, definition.version)
+    result = _save(uow, instance, definition, workflow, _NOTHING, [started], actor)
+    logger.info("started instance %s of %s v%s", instance_id, definition.process_id, definition.version)
     return result
 
 
@@ -123,8 +134,7 @@ def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any
     ConcurrentUpdateError (someone completed it first), ProcessError.
     """
     data = dict(data or {})
-    task = _open_task(uow.session, task_id)
-    instance = _instance(uow.session, task.instance_id)
+    task, instance = _open_task(uow.session, task_id)
     _require_status(instance, RUNNING, "complete a task of")
     definition = load_definition(uow, instance.definition_id)
     _check_actor(uow, task, actor, definition)
@@ -132,7 +142,8 @@ def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any
         raise TaskNotAllowedError(task_id, actor, f"claimed by {task.claimed_by}")
     _validate_form(definition, task, data)
 
-    workflow = uow.runtime.load(definition.spec, instance.snapshot)
+    workflow = _load(uow, instance, definition)
+    waits = _Waits.of(uow.runtime, workflow)
     current = uow.runtime.task_data(workflow, task_id)
     before = {key: current.get(key) for key in data}
     try:
@@ -140,60 +151,49 @@ def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any
     except LookupError:
         raise ConcurrentUpdateError(f"task {task_id}") from None
     now = uow.clock()
-    task.state, task.completed_by, task.ended_at = TASK_COMPLETED, actor, now
-    events = [
-        NewEvent(history.TASK_COMPLETED, actor, now, {"input": data, "before": before},
-                 task_id=task_id, element_id=task.element_id)
-    ]
-    result = _save(uow, instance, definition, workflow, events, actor, closed_by_actor=task_id)
+    completed = NewEvent(history.TASK_COMPLETED, actor, now, {"input": data, "before": before},
+                         task_id=task_id, element_id=task.element_id)
+    result = _save(uow, _Head.of(instance), definition, workflow, waits, [completed], actor, completed_by=actor,
+                   completed_task=task_id)
     logger.info("task %s of instance %s completed", task_id, instance.id)
     return result
 
 
 def claim_task(uow: UnitOfWork, task_id: str, actor: str) -> TaskView:
     """Claim an open task for `actor`. Raises TaskNotFoundError, TaskNotAllowedError."""
-    task = _open_task(uow.session, task_id)
-    instance = _instance(uow.session, task.instance_id)
+    task, instance = _open_task(uow.session, task_id)
     _require_status(instance, RUNNING, "claim a task of")
     _check_actor(uow, task, actor, load_definition(uow, instance.definition_id))
     if task.claimed_by == actor:
         return TaskView.of(task)
     if task.claimed_by:
         raise TaskNotAllowedError(task_id, actor, f"already claimed by {task.claimed_by}")
-    task.claimed_by = actor
-    _touch(uow, instance, [NewEvent(history.TASK_CLAIMED, actor, uow.clock(), {}, task_id=task_id, element_id=task.element_id)])
-    return TaskView.of(task)
+    claimed = NewEvent(history.TASK_CLAIMED, actor, uow.clock(), {}, task_id=task_id, element_id=task.element_id)
+    _write_instance(uow, _Head.of(instance), [claimed])
+    _set_task(uow.session, task_id, claimed_by=actor)
+    return TaskView.of(task, claimed_by=actor)
 
 
 def unclaim_task(uow: UnitOfWork, task_id: str, actor: str) -> TaskView:
     """Give a claimed task back to its candidates. Only the claimer may do this."""
-    task = _open_task(uow.session, task_id)
-    instance = _instance(uow.session, task.instance_id)
+    task, instance = _open_task(uow.session, task_id)
     if task.claimed_by != actor:
         raise TaskNotAllowedError(task_id, actor, "only the claimer can unclaim")
-    task.claimed_by = None
-    _touch(uow, instance, [NewEvent(history.TASK_UNCLAIMED, actor, uow.clock(), {}, task_id=task_id, element_id=task.element_id)])
-    return TaskView.of(task)
+    unclaimed = NewEvent(history.TASK_UNCLAIMED, actor, uow.clock(), {}, task_id=task_id, element_id=task.element_id)
+    _write_instance(uow, _Head.of(instance), [unclaimed])
+    _set_task(uow.session, task_id, claimed_by=None)
+    return TaskView.of(task, claimed_by=None)
 
 
 def suspend_instance(uow: UnitOfWork, instance_id: str, actor: str, reason: str) -> StepResult:
     """Stop a running instance from progressing: its tasks cannot be completed and its timers
     do not fire until it is resumed."""
-    instance = _instance(uow.session, instance_id)
-    _require_status(instance, RUNNING, "suspend")
-    instance.status = SUSPENDED
-    _set_job_status(uow, instance.id, JOB_PENDING, JOB_SUSPENDED)
-    _touch(uow, instance, [NewEvent(history.INSTANCE_SUSPENDED, actor, uow.clock(), {}, reason=reason)])
-    return StepResult(instance.id, instance.status)
+    return _change_status(uow, instance_id, actor, reason, RUNNING, SUSPENDED, history.INSTANCE_SUSPENDED)
 
 
 def resume_instance(uow: UnitOfWork, instance_id: str, actor: str, reason: str) -> StepResult:
-    instance = _instance(uow.session, instance_id)
-    _require_status(instance, SUSPENDED, "resume")
-    instance.status = RUNNING
-    _set_job_status(uow, instance.id, JOB_SUSPENDED, JOB_PENDING)
-    _touch(uow, instance, [NewEvent(history.INSTANCE_RESUMED, actor, uow.clock(), {}, reason=reason)])
-    return StepResult(instance.id, instance.status)
+    """Let a suspended instance go on; its parked timers become due again."""
+    return _change_status(uow, instance_id, actor, reason, SUSPENDED, RUNNING, history.INSTANCE_RESUMED)
 
 
 def terminate_instance(uow: UnitOfWork, instance_id: str, actor: str, reason: str) -> StepResult:
@@ -201,13 +201,15 @@ def terminate_instance(uow: UnitOfWork, instance_id: str, actor: str, reason: st
     instance = _instance(uow.session, instance_id)
     if instance.status in (COMPLETED, TERMINATED):
         raise InvalidStateError(instance_id, instance.status, "terminate")
-    _set_job_status(uow, instance.id, JOB_SUSPENDED, JOB_PENDING)
     definition = load_definition(uow, instance.definition_id)
-    workflow = uow.runtime.load(definition.spec, instance.snapshot)
+    workflow = _load(uow, instance, definition)
+    waits = _Waits.of(uow.runtime, workflow)
     uow.runtime.cancel(workflow)
-    instance.status = TERMINATED
-    events = [NewEvent(history.INSTANCE_TERMINATED, actor, uow.clock(), {}, reason=reason)]
-    return _save(uow, instance, definition, workflow, events, actor)
+    terminated = NewEvent(history.INSTANCE_TERMINATED, actor, uow.clock(), {}, reason=reason)
+    head = _Head.of(instance, status=TERMINATED)
+    result = _save(uow, head, definition, workflow, waits, [terminated], actor)
+    _set_jobs(uow.session, instance_id, JOB_SUSPENDED, JOB_CANCELLED)
+    return result
 
 
 def fire_timer(uow: UnitOfWork, job: TimerJob) -> StepResult | None:
@@ -218,154 +220,185 @@ def fire_timer(uow: UnitOfWork, job: TimerJob) -> StepResult | None:
     if instance.status != RUNNING:
         return None
     definition = load_definition(uow, instance.definition_id)
-    workflow = uow.runtime.load(definition.spec, instance.snapshot)
+    workflow = _load(uow, instance, definition)
+    waits = _Waits.of(uow.runtime, workflow)
     if not uow.runtime.fire_timer(workflow, job.task_id):
         return None
-    events = [NewEvent(history.TIMER_FIRED, None, uow.clock(), {"job_id": job.id, "due_at": job.due_at.isoformat()},
-                       task_id=job.task_id, element_id=job.element_id)]
-    return _save(uow, instance, definition, workflow, events, None)
+    fired = NewEvent(history.TIMER_FIRED, None, uow.clock(), {"job_id": job.id, "due_at": job.due_at.isoformat()},
+                     task_id=job.task_id, element_id=job.element_id)
+    return _save(uow, _Head.of(instance), definition, workflow, waits, [fired], None)
 
 
-def _save(uow, instance, definition, workflow, events, actor, closed_by_actor=None) -> StepResult:
-    """Write snapshot, projection, timer jobs and history in the caller's transaction."""
+@dataclass(frozen=True)
+class _Head:
+    """The instance row's concurrency and chain state as this transaction read it."""
+
+    id: str
+    status: str
+    version: int
+    history_seq: int
+    history_hash: str
+
+    @classmethod
+    def of(cls, instance: Row, **changes) -> "_Head":
+        return cls(instance.id, changes.get("status", instance.status), instance.version,
+                   instance.history_seq, instance.history_hash)
+
+
+def _write_instance(uow: UnitOfWork, head: _Head, events: list[NewEvent], **values) -> None:
+    """Bump the instance's version if nobody else did first, then append its history events."""
+    rows, (seq, digest) = history.link_events(head.id, (head.history_seq, head.history_hash), events)
+    result = _write(
+        uow.session,
+        update(INSTANCES)
+        .where(INSTANCES.c.id == head.id, INSTANCES.c.version == head.version)
+        .values(version=head.version + 1, history_seq=seq, history_hash=digest, updated_at=uow.clock(), **values),
+    )
+    if result.rowcount != 1:
+        raise ConcurrentUpdateError(f"instance {head.id}")
+    history.append_events(uow.session, rows)
+
+
+def _load(uow: UnitOfWork, instance: Row, definition: LoadedDefinition):
+    return uow.runtime.load(definition.content_hash, definition.spec, instance.snapshot)
+
+
+def _save(uow, head: _Head, definition, workflow, before: _Waits, events, actor, *,
+          completed_by: str | None = None, completed_task: str | None = None) -> StepResult:
+    """Write the step: instance row first (the optimistic lock), then projection, jobs, history."""
     session: Session = uow.session
     now = uow.clock()
     runtime = uow.runtime
-    ended = instance.status == TERMINATED or runtime.is_completed(workflow)
-    if runtime.is_completed(workflow) and instance.status != TERMINATED:
-        instance.status = COMPLETED
+    status = head.status
+    if status != TERMINATED and runtime.is_completed(workflow):
+        status = COMPLETED
         events.append(NewEvent(history.INSTANCE_COMPLETED, actor, now, {}))
-    if ended:
-        instance.ended_at = now
+    ended = status in (COMPLETED, TERMINATED)
+    after = _NOTHING if ended else _Waits.of(runtime, workflow)
 
-    ready = {t.id: t for t in ([] if ended else runtime.ready_user_tasks(workflow))}
-    open_rows = {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TASK_OPEN)
-    )} if instance.version else {}
-    closed = [closed_by_actor] if closed_by_actor else []
-    for task_id, row in open_rows.items():
-        if task_id not in ready:
-            row.state, row.ended_at = TASK_CANCELLED, now
-            closed.append(task_id)
-    opened = []
-    for task_id, ready_task in ready.items():
-        if task_id in open_rows:
-            continue
-        meta = definition.task_meta[ready_task.element_id]
-        row = HumanTask(
-            id=task_id,
-            instance_id=instance.id,
-            element_id=ready_task.element_id,
-            name=meta["name"],
-            lane=meta["lane"],
-            candidate_role=meta["candidate_role"],
-            org_scope=_org_scope(uow, meta, ready_task),
-            form=meta["form"],
-            state=TASK_OPEN,
-            created_at=now,
-            due_at=uow.calendar.add_working_days(now, meta["due_working_days"])
-            if meta["due_working_days"] is not None else None,
-        )
-        session.add(row)
-        opened.append(row)
+    _write_instance(uow, head, events, status=status, snapshot=runtime.dump(workflow),
+                    serializer_version=SERIALIZER_VERSION, **({"ended_at": now} if ended else {}))
 
-    _sync_timer_jobs(uow, instance, [] if ended else runtime.waiting_timers(workflow), now)
+    if completed_task:
+        _set_task(session, completed_task, state=TASK_COMPLETED, completed_by=completed_by, ended_at=now)
+    cancelled = [task_id for task_id in before.tasks if task_id not in after.tasks and task_id != completed_task]
+    if cancelled:
+        _set_task(session, cancelled, state=TASK_CANCELLED, ended_at=now)
+    opened = [
+        _new_task(uow, head.id, definition.task_meta[ready.element_id], ready, now)
+        for task_id, ready in after.tasks.items()
+        if task_id not in before.tasks
+    ]
+    if opened:
+        _write(session, insert(TASKS), opened)
 
-    instance.snapshot = runtime.dump(workflow)
-    instance.serializer_version = SERIALIZER_VERSION
-    instance.updated_at = now
-    history.append_events(session, instance, events)
-    _flush(session)
-    return StepResult(instance.id, instance.status, tuple(TaskView.of(r) for r in opened), tuple(closed), ended)
+    gone = [task_id for task_id in before.timers if task_id not in after.timers]
+    if gone:
+        _write(session, update(JOBS)
+               .where(JOBS.c.instance_id == head.id, JOBS.c.task_id.in_(gone), JOBS.c.status == JOB_PENDING)
+               .values(status=JOB_CANCELLED))
+    new_jobs = [
+        dict(due_at=timer.due_at, kind=JOB_BPMN_TIMER, instance_id=head.id, task_id=task_id,
+             element_id=timer.element_id, status=JOB_PENDING, attempts=0, created_at=now)
+        for task_id, timer in after.timers.items()
+        if task_id not in before.timers
+    ]
+    if new_jobs:
+        _write(session, insert(JOBS), new_jobs)
+
+    closed = ([completed_task] if completed_task else []) + cancelled
+    views = tuple(TaskView(**{f.name: row.get(f.name) for f in fields(TaskView)}) for row in opened)
+    return StepResult(head.id, status, views, tuple(closed), ended)
 
 
-def _sync_timer_jobs(uow, instance, timers, now) -> None:
-    session = uow.session
-    pending = {
-        job.task_id: job
-        for job in session.scalars(
-            select(TimerJob).where(
-                TimerJob.instance_id == instance.id, TimerJob.kind == JOB_BPMN_TIMER, TimerJob.status == JOB_PENDING
-            )
-        )
-    } if instance.version else {}
-    waiting = {timer.task_id: timer for timer in timers}
-    for task_id, job in pending.items():
-        if task_id not in waiting:
-            job.status = JOB_CANCELLED
-    for task_id, timer in waiting.items():
-        if task_id not in pending:
-            session.add(TimerJob(
-                due_at=timer.due_at, kind=JOB_BPMN_TIMER, instance_id=instance.id, task_id=task_id,
-                element_id=timer.element_id, status=JOB_PENDING, attempts=0, created_at=now,
-            ))
-
-
-def _set_job_status(uow: UnitOfWork, instance_id: str, old: str, new: str) -> None:
-    uow.session.execute(
-        update(TimerJob).where(TimerJob.instance_id == instance_id, TimerJob.status == old).values(status=new)
+def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, now: datetime) -> dict:
+    due_days = meta["due_working_days"]
+    return dict(
+        id=ready.id,
+        instance_id=instance_id,
+        element_id=ready.element_id,
+        name=meta["name"],
+        lane=meta["lane"],
+        candidate_role=meta["candidate_role"],
+        org_scope=_org_scope(uow, meta, ready),
+        form=meta["form"],
+        state=TASK_OPEN,
+        claimed_by=None,
+        created_at=now,
+        due_at=uow.calendar.add_working_days(now, due_days) if due_days is not None else None,
     )
 
 
-def _touch(uow: UnitOfWork, instance: ProcessInstance, events: list[NewEvent]) -> None:
-    """Record a change that does not step the workflow; bumps the version like any other."""
-    instance.updated_at = uow.clock()
-    history.append_events(uow.session, instance, events)
-    _flush(uow.session)
+def _write(session: Session, statement, rows: list[dict] | None = None):
+    """Run a Core write statement on the session's connection (inside its transaction)."""
+    return session.connection().execute(statement, rows)
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConcurrentUpdateError("the instance") from exc
+def _set_task(session: Session, task_ids: str | list[str], **values) -> None:
+    ids = [task_ids] if isinstance(task_ids, str) else task_ids
+    _write(session, update(TASKS).where(TASKS.c.id.in_(ids)).values(**values))
 
 
-def _org_scope(uow: UnitOfWork, meta: dict, task) -> str | None:
+def _set_jobs(session: Session, instance_id: str, old: str, new: str) -> None:
+    _write(session, update(JOBS).where(JOBS.c.instance_id == instance_id, JOBS.c.status == old).values(status=new))
+
+
+def _change_status(uow, instance_id, actor, reason, expected, new, event_type) -> StepResult:
+    instance = _instance(uow.session, instance_id)
+    _require_status(instance, expected, {SUSPENDED: "suspend", RUNNING: "resume"}[new])
+    _write_instance(uow, _Head.of(instance), [NewEvent(event_type, actor, uow.clock(), {}, reason=reason)], status=new)
+    # Timers of a suspended instance are parked, not cancelled: they come back on resume.
+    old_jobs, new_jobs = (JOB_PENDING, JOB_SUSPENDED) if new == SUSPENDED else (JOB_SUSPENDED, JOB_PENDING)
+    _set_jobs(uow.session, instance_id, old_jobs, new_jobs)
+    return StepResult(instance_id, new)
+
+
+def _org_scope(uow: UnitOfWork, meta: dict, task: ReadyTask) -> str | None:
     if not meta["org_scope"]:
         return None
     value = uow.runtime.evaluator.evaluate(meta["org_scope"], task.data)
     return None if value is None else str(value)
 
 
-def _open_task(session: Session, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id)
+def _open_task(session: Session, task_id: str) -> tuple[Row, Row]:
+    """The open task and its instance (read-only rows)."""
+    task = session.connection().execute(select(TASKS).where(TASKS.c.id == task_id)).first()
     if task is None:
         raise TaskNotFoundError(task_id)
     if task.state != TASK_OPEN:
         raise ConcurrentUpdateError(f"task {task_id}")
-    return task
+    return task, _instance(session, task.instance_id)
 
 
-def _instance(session: Session, instance_id: str) -> ProcessInstance:
-    instance = session.get(ProcessInstance, instance_id)
+def _instance(session: Session, instance_id: str) -> Row:
+    instance = session.connection().execute(select(INSTANCES).where(INSTANCES.c.id == instance_id)).first()
     if instance is None:
         raise InstanceNotFoundError(instance_id)
     return instance
 
 
-def _require_status(instance: ProcessInstance, status: str, operation: str) -> None:
+def _require_status(instance: Row, status: str, operation: str) -> None:
     if instance.status != status:
         raise InvalidStateError(instance.id, instance.status, operation)
 
 
-def _check_actor(uow: UnitOfWork, task: HumanTask, actor: str, definition: LoadedDefinition) -> None:
+def _check_actor(uow: UnitOfWork, task: Row, actor: str, definition: LoadedDefinition) -> None:
     if not uow.directory.is_candidate(uow.session, actor, task.candidate_role, task.org_scope):
         raise TaskNotAllowedError(task.id, actor, f"not a {task.candidate_role} of scope {task.org_scope or 'any'}")
     four_eyes = definition.task_meta[task.element_id]["four_eyes"]
     if four_eyes:
-        earlier = uow.session.scalars(
-            select(HumanTask.completed_by).where(
-                HumanTask.instance_id == task.instance_id,
-                HumanTask.element_id == four_eyes,
-                HumanTask.state == TASK_COMPLETED,
+        earlier = uow.session.connection().scalars(
+            select(TASKS.c.completed_by).where(
+                TASKS.c.instance_id == task.instance_id,
+                TASKS.c.element_id == four_eyes,
+                TASKS.c.state == TASK_COMPLETED,
             )
         ).all()
         if actor in earlier:
             raise TaskNotAllowedError(task.id, actor, f"four eyes: the actor of {four_eyes} may not do this step")
 
 
-def _validate_form(definition: LoadedDefinition, task: HumanTask, data: dict) -> None:
+def _validate_form(definition: LoadedDefinition, task: Row, data: dict) -> None:
     if not task.form:
         return
     validator = Draft202012Validator(definition.forms[task.form])
@@ -382,4 +415,3 @@ def _missing_field(error) -> str | None:
         missing = [name for name in error.validator_value if name not in error.instance]
         return missing[0] if missing else None
     return None
-

@@ -16,7 +16,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
 # Plain JSON, not JSONB: PostgreSQL keeps the text verbatim (key order included), which
 # SpiffWorkflow's snapshots rely on, and no step pays for JSONB's parsing.
@@ -80,7 +80,8 @@ class DefinitionFile(EngineBase):
 
 
 class ProcessInstance(EngineBase):
-    """One running or ended instance: one row, one snapshot, one optimistic `version`."""
+    """One running or ended instance: one row, one snapshot, one optimistic `version` (every
+    write is `UPDATE ... WHERE id = ? AND version = ?`, see engine.instances)."""
 
     __tablename__ = "process_instance"
 
@@ -98,8 +99,6 @@ class ProcessInstance(EngineBase):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class HumanTask(EngineBase):
@@ -125,8 +124,6 @@ class HumanTask(EngineBase):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
-    # Only so the unit of work inserts the instance before its tasks; never loaded.
-    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
 
 
 class HistoryEvent(EngineBase):
@@ -147,8 +144,6 @@ class HistoryEvent(EngineBase):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    # Only so the unit of work writes the instance (and its version check) first; never loaded.
-    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
 
 
 class TimerJob(EngineBase):
@@ -169,5 +164,3 @@ class TimerJob(EngineBase):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Only so the unit of work inserts the instance before its jobs; never loaded.
-    instance: Mapped[ProcessInstance] = relationship(lazy="raise")

@@ -4,7 +4,6 @@ exceptions stop here; callers get plain values."""
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -28,6 +28,7 @@ from .expressions import Evaluator, SafeScriptEngine
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION = SPEC_SERIALIZER.VERSION
 _SPEC_KEYS = ("spec", "subprocess_specs")
+_SPEC_REF = "ThiduaSpecReference"
 
 
 class ProcessError(EngineError):
@@ -55,63 +56,66 @@ class WaitingTimer:
     due_at: datetime
 
 
-class LRUCache:
-    """A small bounded mapping; immutable definitions are cached by content hash."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-
-    def get(self, key):
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-
 class Runtime:
-    """Runs workflows with the safe script engine. One per process (it holds caches keyed by
-    content hash, which are valid in any worker and any database)."""
+    """Runs workflows with the safe script engine. One per database and process: it caches
+    deployed definitions (immutable rows) by id and their restored specs by content hash, so
+    loading an instance restores its tasks, never its diagram."""
 
-    def __init__(self, evaluator: Evaluator, cache_size: int = 256):
+    def __init__(self, evaluator: Evaluator):
         self.evaluator = evaluator
         self.script_engine = SafeScriptEngine(evaluator)
-        self.definition_cache = LRUCache(cache_size)
+        self.definitions: dict[int, Any] = {}
+        self._specs: dict[str, tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]] = {}
+        # Our own serializer in which a process spec is a reference to the cached spec objects.
+        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self._serializer.registry.register(
+            BpmnProcessSpec, lambda spec: {"name": spec.name}, self._cached_spec, typename=_SPEC_REF
+        )
 
-    def new_workflow(self, spec_dict: dict, data: dict[str, Any]) -> BpmnWorkflow:
+    def new_workflow(self, content_hash: str, spec_dict: dict, data: dict[str, Any]) -> BpmnWorkflow:
+        spec, subprocess_specs = self._specs_of(content_hash, spec_dict)
         with _spiff_errors():
-            spec = SPEC_SERIALIZER.from_dict(copy.deepcopy(spec_dict["spec"]))
-            subprocess_specs = {
-                name: SPEC_SERIALIZER.from_dict(copy.deepcopy(value)) for name, value in spec_dict["subprocess_specs"].items()
-            }
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data)
         self.run(workflow)
         return workflow
 
-    def load(self, spec_dict: dict, snapshot: dict) -> BpmnWorkflow:
+    def load(self, content_hash: str, spec_dict: dict, snapshot: dict) -> BpmnWorkflow:
+        _spec, subprocess_specs = self._specs_of(content_hash, spec_dict)
+        state = dict(snapshot)
+        state["spec"] = {"typename": _SPEC_REF, "key": content_hash, "name": None}
+        state["subprocess_specs"] = {
+            name: {"typename": _SPEC_REF, "key": content_hash, "name": name} for name in subprocess_specs
+        }
         with _spiff_errors():
-            state = dict(snapshot)
-            for key in _SPEC_KEYS:
-                state[key] = copy.deepcopy(spec_dict[key])
-            workflow = SPEC_SERIALIZER.from_dict(state)
-            workflow.script_engine = self.script_engine
-            return workflow
+            workflow = self._serializer.from_dict(state)
+        workflow.script_engine = self.script_engine
+        return workflow
 
     def dump(self, workflow: BpmnWorkflow) -> dict:
         """The workflow's state without its spec (the definition row holds that once)."""
         with _spiff_errors():
-            state = SPEC_SERIALIZER.to_dict(workflow)
+            state = self._serializer.to_dict(workflow)
         for key in _SPEC_KEYS:
             state.pop(key, None)
         return state
+
+    def _specs_of(self, content_hash: str, spec_dict: dict):
+        specs = self._specs.get(content_hash)
+        if specs is None:
+            with _spiff_errors():
+                specs = (
+                    SPEC_SERIALIZER.from_dict(copy.deepcopy(spec_dict["spec"])),
+                    {name: SPEC_SERIALIZER.from_dict(copy.deepcopy(value))
+                     for name, value in spec_dict["subprocess_specs"].items()},
+                )
+            self._specs[content_hash] = specs
+        return specs
+
+    def _cached_spec(self, reference: dict, **_kwargs) -> BpmnProcessSpec:
+        spec, subprocess_specs = self._specs[reference["key"]]
+        return spec if reference["name"] is None else subprocess_specs[reference["name"]]
 
     def run(self, workflow: BpmnWorkflow) -> None:
         """Run engine steps until only human tasks and timers wait. Timers are not refreshed
@@ -119,12 +123,19 @@ class Runtime:
         with _spiff_errors():
             workflow.do_engine_steps()
 
-    def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[ReadyTask]:
-        return [
-            ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data)
-            for task in workflow.get_tasks(state=TaskState.READY)
-            if isinstance(task.task_spec, UserTask)
-        ]
+    def waits(self, workflow: BpmnWorkflow) -> tuple[list[ReadyTask], list[WaitingTimer]]:
+        """What the workflow waits on, in one walk of its task tree: ready user tasks and
+        waiting timers (with their due time)."""
+        ready, timers = [], []
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.READY:
+                if isinstance(task.task_spec, UserTask):
+                    ready.append(ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data))
+            else:
+                timer = self._waiting_timer(task)
+                if timer is not None:
+                    timers.append(timer)
+        return ready, timers
 
     def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         task = self._task(workflow, task_id)
@@ -139,23 +150,19 @@ class Runtime:
         task = self._task(workflow, task_id)
         return dict(task.data) if task is not None else {}
 
-    def waiting_timers(self, workflow: BpmnWorkflow) -> list[WaitingTimer]:
-        timers = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition):
-                continue
-            value = task.internal_data.get("event_value")
-            if value is None:
-                continue
-            if isinstance(definition, DurationTimerEventDefinition):
-                due_at = TimerEventDefinition.get_datetime(value)
-            elif isinstance(definition, TimeDateEventDefinition):
-                due_at = TimerEventDefinition.parse_time_or_duration(value)
-            else:
-                continue
-            timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, due_at))
-        return timers
+    @staticmethod
+    def _waiting_timer(task) -> WaitingTimer | None:
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task.internal_data.get("event_value")
+        if value is None:
+            return None
+        if isinstance(definition, DurationTimerEventDefinition):
+            due_at = TimerEventDefinition.get_datetime(value)
+        elif isinstance(definition, TimeDateEventDefinition):
+            due_at = TimerEventDefinition.parse_time_or_duration(value)
+        else:
+            return None
+        return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due_at)
 
     def fire_timer(self, workflow: BpmnWorkflow, task_id: str) -> bool:
         """Fire a waiting timer now, whatever the wall clock says (the job table decides when)."""

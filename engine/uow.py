@@ -6,9 +6,6 @@ from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sqlalchemy.orm.exc import StaleDataError
-
-from .errors import ConcurrentUpdateError
 from .ports import Calendar, Clock, Directory, WeekdayCalendar, utc_now
 from .runtime import Runtime
 
@@ -50,12 +47,7 @@ class UnitOfWork:
             self.session = None
 
     def commit(self) -> None:
-        """Commit; a lost optimistic race becomes ConcurrentUpdateError and nothing is written."""
-        try:
-            self.session.commit()
-        except StaleDataError as exc:
-            self.session.rollback()
-            raise ConcurrentUpdateError("the instance") from exc
+        self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

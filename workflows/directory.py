@@ -15,13 +15,16 @@ class OrgDirectory:
     def is_candidate(self, session: Session, user_id: str, role: str | None, org_scope: str | None) -> bool:
         if role is None:
             return False
+        roles, users = RoleAssignment.__table__.c, User.__table__.c
         query = (
-            select(RoleAssignment.id)
-            .join(User, User.id == RoleAssignment.user_id)
-            .where(User.id == user_id, User.active.is_(True), RoleAssignment.role == role)
+            select(roles.id)
+            .join_from(RoleAssignment.__table__, User.__table__, users.id == roles.user_id)
+            .where(users.id == user_id, users.active.is_(True), roles.role == role)
+            .where(or_(roles.scope.is_(None), roles.scope == org_scope))
+            .limit(1)
         )
-        query = query.where(or_(RoleAssignment.scope.is_(None), RoleAssignment.scope == org_scope))
-        return session.scalar(query.limit(1)) is not None
+        # A Core query: this runs on every task action, and the ORM's overhead is most of its cost.
+        return session.connection().scalar(query) is not None
 
     def assignments(self, session: Session, user_id: str) -> list[tuple[str, str | None]]:
         rows = session.execute(select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.user_id == user_id))

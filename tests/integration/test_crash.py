@@ -24,10 +24,9 @@ CRASHING_CHILD = textwrap.dedent(
 
     original = history.append_events
 
-    def append_then_die(session, instance, events):
-        rows = original(session, instance, events)
-        session.flush()  # snapshot, projection, timer job and history are in the database now...
-        os._exit(9)      # ...and the process dies before COMMIT
+    def append_then_die(session, rows):
+        original(session, rows)  # snapshot, projection, timer job and history are written...
+        os._exit(9)              # ...and the process dies before COMMIT
 
     history.append_events = append_then_die
     services = bootstrap(sys.argv[1])
