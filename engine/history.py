@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .models import HistoryEvent, ProcessInstance
 
 GENESIS_HASH = "0" * 64
+_INSERT = insert(HistoryEvent.__table__)
 
 # Event types, past tense. Each carries in `data` what replay needs.
 INSTANCE_STARTED = "InstanceStarted"
@@ -75,7 +76,7 @@ def link_events(instance_id: str, head: tuple[int, str], events: Iterable[NewEve
 def append_events(session: Session, rows: list[dict]) -> None:
     """Insert linked events. Callers hold the instance row's new version, so no one else can
     append after the same head."""
-    session.connection().execute(insert(HistoryEvent.__table__), rows)
+    session.connection().execute(_INSERT, rows)
 
 
 @dataclass(frozen=True)

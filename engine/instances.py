@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import history
@@ -169,7 +170,7 @@ def claim_task(uow: UnitOfWork, task_id: str, actor: str) -> TaskView:
     if task.claimed_by:
         raise TaskNotAllowedError(task_id, actor, f"already claimed by {task.claimed_by}")
     claimed = NewEvent(history.TASK_CLAIMED, actor, uow.clock(), {}, task_id=task_id, element_id=task.element_id)
-    _write_instance(uow, _Head.of(instance), [claimed])
+    _write_instance(uow, _Head.of(instance), [claimed], instance.status)
     _set_task(uow.session, task_id, claimed_by=actor)
     return TaskView.of(task, claimed_by=actor)
 
@@ -180,7 +181,7 @@ def unclaim_task(uow: UnitOfWork, task_id: str, actor: str) -> TaskView:
     if task.claimed_by != actor:
         raise TaskNotAllowedError(task_id, actor, "only the claimer can unclaim")
     unclaimed = NewEvent(history.TASK_UNCLAIMED, actor, uow.clock(), {}, task_id=task_id, element_id=task.element_id)
-    _write_instance(uow, _Head.of(instance), [unclaimed])
+    _write_instance(uow, _Head.of(instance), [unclaimed], instance.status)
     _set_task(uow.session, task_id, claimed_by=None)
     return TaskView.of(task, claimed_by=None)
 
@@ -245,15 +246,31 @@ class _Head:
                    instance.history_seq, instance.history_hash)
 
 
-def _write_instance(uow: UnitOfWork, head: _Head, events: list[NewEvent], **values) -> None:
-    """Bump the instance's version if nobody else did first, then append its history events."""
+# The optimistic lock, compiled once: bump the version only if it is still the one we read.
+_BUMP = (
+    update(INSTANCES)
+    .where(INSTANCES.c.id == bindparam("b_id"), INSTANCES.c.version == bindparam("b_version"))
+    .values(version=bindparam("b_new_version"), status=bindparam("b_status"), history_seq=bindparam("b_seq"),
+            history_hash=bindparam("b_hash"), updated_at=bindparam("b_updated_at"))
+)
+_BUMP_WITH_SNAPSHOT = _BUMP.values(
+    snapshot=bindparam("b_snapshot"), serializer_version=bindparam("b_serializer_version"),
+    ended_at=bindparam("b_ended_at"),
+)
+
+
+def _write_instance(uow: UnitOfWork, head: _Head, events: list[NewEvent], status: str,
+                    snapshot: dict | None = None, ended_at: datetime | None = None) -> None:
+    """Bump the instance's version if nobody else did first (with the new snapshot, when the
+    workflow stepped), then append its history events."""
     rows, (seq, digest) = history.link_events(head.id, (head.history_seq, head.history_hash), events)
-    result = _write(
-        uow.session,
-        update(INSTANCES)
-        .where(INSTANCES.c.id == head.id, INSTANCES.c.version == head.version)
-        .values(version=head.version + 1, history_seq=seq, history_hash=digest, updated_at=uow.clock(), **values),
-    )
+    params = dict(b_id=head.id, b_version=head.version, b_new_version=head.version + 1, b_status=status,
+                  b_seq=seq, b_hash=digest, b_updated_at=uow.clock())
+    if snapshot is None:
+        result = _write(uow.session, _BUMP, params)
+    else:
+        params.update(b_snapshot=snapshot, b_serializer_version=SERIALIZER_VERSION, b_ended_at=ended_at)
+        result = _write(uow.session, _BUMP_WITH_SNAPSHOT, params)
     if result.rowcount != 1:
         raise ConcurrentUpdateError(f"instance {head.id}")
     history.append_events(uow.session, rows)
@@ -276,8 +293,7 @@ def _save(uow, head: _Head, definition, workflow, before: _Waits, events, actor,
     ended = status in (COMPLETED, TERMINATED)
     after = _NOTHING if ended else _Waits.of(runtime, workflow)
 
-    _write_instance(uow, head, events, status=status, snapshot=runtime.dump(workflow),
-                    serializer_version=SERIALIZER_VERSION, **({"ended_at": now} if ended else {}))
+    _write_instance(uow, head, events, status, runtime.dump(workflow), now if ended else None)
 
     if completed_task:
         _set_task(session, completed_task, state=TASK_COMPLETED, completed_by=completed_by, ended_at=now)
@@ -329,14 +345,14 @@ def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, n
     )
 
 
-def _write(session: Session, statement, rows: list[dict] | None = None):
+def _write(session: Session, statement, rows: dict | list[dict] | None = None):
     """Run a Core write statement on the session's connection (inside its transaction)."""
     return session.connection().execute(statement, rows)
 
 
 def _set_task(session: Session, task_ids: str | list[str], **values) -> None:
-    ids = [task_ids] if isinstance(task_ids, str) else task_ids
-    _write(session, update(TASKS).where(TASKS.c.id.in_(ids)).values(**values))
+    where = TASKS.c.id == task_ids if isinstance(task_ids, str) else TASKS.c.id.in_(task_ids)
+    _write(session, update(TASKS).where(where).values(**values))
 
 
 def _set_jobs(session: Session, instance_id: str, old: str, new: str) -> None:
@@ -346,7 +362,7 @@ def _set_jobs(session: Session, instance_id: str, old: str, new: str) -> None:
 def _change_status(uow, instance_id, actor, reason, expected, new, event_type) -> StepResult:
     instance = _instance(uow.session, instance_id)
     _require_status(instance, expected, {SUSPENDED: "suspend", RUNNING: "resume"}[new])
-    _write_instance(uow, _Head.of(instance), [NewEvent(event_type, actor, uow.clock(), {}, reason=reason)], status=new)
+    _write_instance(uow, _Head.of(instance), [NewEvent(event_type, actor, uow.clock(), {}, reason=reason)], new)
     # Timers of a suspended instance are parked, not cancelled: they come back on resume.
     old_jobs, new_jobs = (JOB_PENDING, JOB_SUSPENDED) if new == SUSPENDED else (JOB_SUSPENDED, JOB_PENDING)
     _set_jobs(uow.session, instance_id, old_jobs, new_jobs)
@@ -360,14 +376,24 @@ def _org_scope(uow: UnitOfWork, meta: dict, task: ReadyTask) -> str | None:
     return None if value is None else str(value)
 
 
-def _open_task(session: Session, task_id: str) -> tuple[Row, Row]:
-    """The open task and its instance (read-only rows)."""
-    task = session.connection().execute(select(TASKS).where(TASKS.c.id == task_id)).first()
+_TASK_WITH_INSTANCE = (
+    select(TASKS, *(column.label(f"instance__{column.name}") for column in INSTANCES.c))
+    .join_from(TASKS, INSTANCES, TASKS.c.instance_id == INSTANCES.c.id)
+    .where(TASKS.c.id == bindparam("task_id"))
+)
+_INSTANCE_FIELDS = [column.name for column in INSTANCES.c]
+_InstanceRow = namedtuple("_InstanceRow", _INSTANCE_FIELDS)
+
+
+def _open_task(session: Session, task_id: str) -> tuple[Row, _InstanceRow]:
+    """The open task and its instance (read-only rows), in one query."""
+    task = session.connection().execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
     if task is None:
         raise TaskNotFoundError(task_id)
     if task.state != TASK_OPEN:
         raise ConcurrentUpdateError(f"task {task_id}")
-    return task, _instance(session, task.instance_id)
+    instance = _InstanceRow(*(getattr(task, f"instance__{name}") for name in _INSTANCE_FIELDS))
+    return task, instance
 
 
 def _instance(session: Session, instance_id: str) -> Row:

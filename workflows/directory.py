@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from .org.models import RoleAssignment, User
+
+
+_roles, _users = RoleAssignment.__table__.c, User.__table__.c
+# Core and compiled once: this runs on every task action, where the ORM's overhead was most of its cost.
+_HOLDS_ROLE = (
+    select(_roles.id)
+    .join_from(RoleAssignment.__table__, User.__table__, _users.id == _roles.user_id)
+    .where(_users.id == bindparam("user_id"), _users.active.is_(True), _roles.role == bindparam("role"))
+    .where(or_(_roles.scope.is_(None), _roles.scope == bindparam("scope")))
+    .limit(1)
+)
 
 
 class OrgDirectory:
@@ -15,16 +26,8 @@ class OrgDirectory:
     def is_candidate(self, session: Session, user_id: str, role: str | None, org_scope: str | None) -> bool:
         if role is None:
             return False
-        roles, users = RoleAssignment.__table__.c, User.__table__.c
-        query = (
-            select(roles.id)
-            .join_from(RoleAssignment.__table__, User.__table__, users.id == roles.user_id)
-            .where(users.id == user_id, users.active.is_(True), roles.role == role)
-            .where(or_(roles.scope.is_(None), roles.scope == org_scope))
-            .limit(1)
-        )
-        # A Core query: this runs on every task action, and the ORM's overhead is most of its cost.
-        return session.connection().scalar(query) is not None
+        params = {"user_id": user_id, "role": role, "scope": org_scope}
+        return session.connection().scalar(_HOLDS_ROLE, params) is not None
 
     def assignments(self, session: Session, user_id: str) -> list[tuple[str, str | None]]:
         rows = session.execute(select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.user_id == user_id))
