@@ -86,8 +86,8 @@ class _Waits:
     timers: dict[str, WaitingTimer]
 
     @classmethod
-    def of(cls, runtime, workflow) -> "_Waits":
-        ready, timers = runtime.waits(workflow)
+    def of(cls, uow: UnitOfWork, workflow) -> "_Waits":
+        ready, timers = uow.runtime.waits(workflow, uow.clock())
         return cls({t.id: t for t in ready}, {t.task_id: t for t in timers})
 
 
@@ -144,7 +144,7 @@ def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any
     _validate_form(definition, task, data)
 
     workflow = _load(uow, instance, definition)
-    waits = _Waits.of(uow.runtime, workflow)
+    waits = _Waits.of(uow, workflow)
     current = uow.runtime.task_data(workflow, task_id)
     before = {key: current.get(key) for key in data}
     try:
@@ -204,7 +204,7 @@ def terminate_instance(uow: UnitOfWork, instance_id: str, actor: str, reason: st
         raise InvalidStateError(instance_id, instance.status, "terminate")
     definition = load_definition(uow, instance.definition_id)
     workflow = _load(uow, instance, definition)
-    waits = _Waits.of(uow.runtime, workflow)
+    waits = _Waits.of(uow, workflow)
     uow.runtime.cancel(workflow)
     terminated = NewEvent(history.INSTANCE_TERMINATED, actor, uow.clock(), {}, reason=reason)
     head = _Head.of(instance, status=TERMINATED)
@@ -222,7 +222,7 @@ def fire_timer(uow: UnitOfWork, job: TimerJob) -> StepResult | None:
         return None
     definition = load_definition(uow, instance.definition_id)
     workflow = _load(uow, instance, definition)
-    waits = _Waits.of(uow.runtime, workflow)
+    waits = _Waits.of(uow, workflow)
     if not uow.runtime.fire_timer(workflow, job.task_id):
         return None
     fired = NewEvent(history.TIMER_FIRED, None, uow.clock(), {"job_id": job.id, "due_at": job.due_at.isoformat()},
@@ -291,7 +291,7 @@ def _save(uow, head: _Head, definition, workflow, before: _Waits, events, actor,
         status = COMPLETED
         events.append(NewEvent(history.INSTANCE_COMPLETED, actor, now, {}))
     ended = status in (COMPLETED, TERMINATED)
-    after = _NOTHING if ended else _Waits.of(runtime, workflow)
+    after = _NOTHING if ended else _Waits.of(uow, workflow)
 
     _write_instance(uow, head, events, status, runtime.dump(workflow), now if ended else None)
 

@@ -123,16 +123,17 @@ class Runtime:
         with _spiff_errors():
             workflow.do_engine_steps()
 
-    def waits(self, workflow: BpmnWorkflow) -> tuple[list[ReadyTask], list[WaitingTimer]]:
+    def waits(self, workflow: BpmnWorkflow, now: datetime) -> tuple[list[ReadyTask], list[WaitingTimer]]:
         """What the workflow waits on, in one walk of its task tree: ready user tasks and
-        waiting timers (with their due time)."""
+        waiting timers, a duration timer being due `now` plus its duration (SpiffWorkflow's own
+        reckoning uses the wall clock; the engine's clock is the one that counts)."""
         ready, timers = [], []
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
             if task.state == TaskState.READY:
                 if isinstance(task.task_spec, UserTask):
                     ready.append(ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data))
             else:
-                timer = self._waiting_timer(task)
+                timer = self._waiting_timer(task, now)
                 if timer is not None:
                     timers.append(timer)
         return ready, timers
@@ -150,16 +151,15 @@ class Runtime:
         task = self._task(workflow, task_id)
         return dict(task.data) if task is not None else {}
 
-    @staticmethod
-    def _waiting_timer(task) -> WaitingTimer | None:
+    def _waiting_timer(self, task, now: datetime) -> WaitingTimer | None:
         definition = getattr(task.task_spec, "event_definition", None)
-        value = task.internal_data.get("event_value")
-        if value is None:
-            return None
         if isinstance(definition, DurationTimerEventDefinition):
-            due_at = TimerEventDefinition.get_datetime(value)
+            with _spiff_errors(task.task_spec.bpmn_id):
+                duration = TimerEventDefinition.parse_iso_duration(self.evaluator.evaluate(definition.expression, task.data))
+                due_at = now + TimerEventDefinition.get_timedelta_from_start(duration, now)
         elif isinstance(definition, TimeDateEventDefinition):
-            due_at = TimerEventDefinition.parse_time_or_duration(value)
+            with _spiff_errors(task.task_spec.bpmn_id):
+                due_at = TimerEventDefinition.get_datetime(self.evaluator.evaluate(definition.expression, task.data))
         else:
             return None
         return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due_at)

@@ -119,6 +119,7 @@ def advance_to_approval(review):
 def test_boundary_timer_fires_at_its_due_time_and_not_before(review, clock):
     instance_id, job = advance_to_approval(review)
     assert job.status == "pending" and job.element_id == "approve_overdue"
+    assert job.due_at == clock.now + timedelta(hours=1)  # "PT1H" from the engine's clock
 
     clock.now = job.due_at - timedelta(seconds=1)
     assert ps.run_timers(review).claimed == 0
