@@ -26,7 +26,6 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine import queries
 from web.database import upgrade_database
 from workflows.bootstrap import bootstrap
 from workflows.org.models import RoleAssignment, User

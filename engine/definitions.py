@@ -4,6 +4,7 @@ content-hashed, versioned process definitions."""
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import re
@@ -15,7 +16,6 @@ from typing import Iterable
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
-from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -24,9 +24,10 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
-from SpiffWorkflow.specs.MultiChoice import MultiChoice
+from sqlalchemy import func, select
 
 from .errors import DefinitionError, DefinitionNotFoundError, ExpressionError
 from .expressions import Evaluator
@@ -48,7 +49,11 @@ PROP_FORM = "formSchema"
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _SAFE_XML_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
     remove_comments=False,
 )
 
@@ -161,13 +166,11 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
         if process.get("isExecutable") == "true"
     ]
     if not executable:
-        raise DefinitionError("no executable process (isExecutable=\"true\") in the bundle")
+        raise DefinitionError('no executable process (isExecutable="true") in the bundle')
 
     bundle_digest = _bundle_digest(files)
     lanes = {k: v for root in documents.values() for k, v in _lanes_by_element(root).items()}
-    element_files = {
-        el.get("id"): name for name, root in documents.items() for el in root.iter() if el.get("id")
-    }
+    element_files = {el.get("id"): name for name, root in documents.items() for el in root.iter() if el.get("id")}
     flows = {
         (flow.get("sourceRef"), flow.get("targetRef")): flow.get("id")
         for root in documents.values()
@@ -199,7 +202,9 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
     return definitions
 
 
-def deploy_bundle(uow: UnitOfWork, files: list[BundleFile], evaluator: Evaluator, actor: str) -> list[DeployedDefinition]:
+def deploy_bundle(
+    uow: UnitOfWork, files: list[BundleFile], evaluator: Evaluator, actor: str
+) -> list[DeployedDefinition]:
     """Store each executable process of the bundle as a new version; an identical bundle
     deployed again returns the version it already has. Nothing is stored if any check fails."""
     parsed = parse_bundle(files, evaluator)
@@ -210,7 +215,9 @@ def deploy_bundle(uow: UnitOfWork, files: list[BundleFile], evaluator: Evaluator
             select(ProcessDefinition).where(ProcessDefinition.content_hash == definition.content_hash)
         )
         if existing is not None:
-            results.append(DeployedDefinition(existing.id, existing.process_id, existing.version, existing.content_hash, False))
+            results.append(
+                DeployedDefinition(existing.id, existing.process_id, existing.version, existing.content_hash, False)
+            )
             continue
         latest = session.scalar(
             select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == definition.process_id)
@@ -289,7 +296,9 @@ def _load_form(file: BundleFile) -> dict:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(root)"
-        raise DefinitionError(f"form schema is not a valid JSON Schema at {path}: {exc.message}", file=file.name) from exc
+        raise DefinitionError(
+            f"form schema is not a valid JSON Schema at {path}: {exc.message}", file=file.name
+        ) from exc
     return schema
 
 
@@ -308,7 +317,9 @@ class _spiff_errors:
             return False
         if isinstance(exc, ValidationException):
             element_id = getattr(exc, "id", "") or self._element_at_line(getattr(exc, "line_number", None))
-            raise DefinitionError(_first_line(exc), file=exc.file_name or self.file_name, element_id=element_id or None) from exc
+            raise DefinitionError(
+                _first_line(exc), file=exc.file_name or self.file_name, element_id=element_id or None
+            ) from exc
         if isinstance(exc, (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, AttributeError, TypeError)):
             raise DefinitionError(f"cannot be parsed: {_first_line(exc)}", file=self.file_name) from exc
         return False
@@ -338,7 +349,8 @@ def _check_flow_references(file_name: str, root: etree._Element) -> None:
                 if flow.get(attribute) not in ids:
                     raise DefinitionError(
                         f"{attribute} {flow.get(attribute)!r} is not an element of the same process",
-                        file=file_name, element_id=flow.get("id"),
+                        file=file_name,
+                        element_id=flow.get("id"),
                     )
 
 
@@ -356,7 +368,9 @@ def _check(evaluator: Evaluator, text: str, element_id: str, files: dict, *, scr
     try:
         (evaluator.check_script if script else evaluator.check_expression)(text)
     except ExpressionError as exc:
-        raise DefinitionError(f"expression {text!r} is refused: {exc.reason}", file=files.get(element_id), element_id=element_id) from exc
+        raise DefinitionError(
+            f"expression {text!r} is refused: {exc.reason}", file=files.get(element_id), element_id=element_id
+        ) from exc
 
 
 def _check_expressions(spec, evaluator: Evaluator, files: dict, flows: dict) -> None:
@@ -388,7 +402,8 @@ def _check_expressions(spec, evaluator: Evaluator, files: dict, flows: dict) -> 
         if isinstance(task_spec, ServiceTask):
             raise DefinitionError(
                 f"service task operator {task_spec.operation_name!r} is not a registered service",
-                file=files.get(element_id), element_id=element_id,
+                file=files.get(element_id),
+                element_id=element_id,
             )
 
 
@@ -401,7 +416,9 @@ def _check_decision_table(table, evaluator: Evaluator, files: dict) -> None:
         for entry in rule.inputEntries:
             for cell in entry.lhs:
                 if cell:
-                    _check(evaluator, _dmn_cell_expression(entry.input.expression or "dmninputexpr", cell), entry.id, files)
+                    _check(
+                        evaluator, _dmn_cell_expression(entry.input.expression or "dmninputexpr", cell), entry.id, files
+                    )
         for entry in rule.outputEntries:
             if entry.text:
                 _check(evaluator, entry.text, entry.id, files)
@@ -417,6 +434,10 @@ def _dmn_cell_expression(input_expression: str, cell: str) -> str:
     return f"({input_expression}) == ({cell})"
 
 
+def _refusal(files: dict, element_id: str, reason: str) -> DefinitionError:
+    return DefinitionError(reason, file=files.get(element_id), element_id=element_id)
+
+
 def _task_meta(specs, lanes: dict, forms: dict, evaluator: Evaluator, files: dict) -> dict:
     """What the runtime needs per user task, read once at deploy from lanes and extension properties."""
     user_tasks = {
@@ -429,9 +450,7 @@ def _task_meta(specs, lanes: dict, forms: dict, evaluator: Evaluator, files: dic
     for element_id, task_spec in user_tasks.items():
         properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
 
-        def refuse(reason: str) -> DefinitionError:
-            return DefinitionError(reason, file=files.get(element_id), element_id=element_id)
-
+        refuse = functools.partial(_refusal, files, element_id)
         role = properties.get(PROP_CANDIDATE_ROLE) or lanes.get(element_id)
         if not role:
             raise refuse(f"user task has no candidate role: put it in a lane or set {PROP_CANDIDATE_ROLE}")

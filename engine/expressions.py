@@ -91,18 +91,40 @@ def _str_replace(text: str, old: str, new: str, count: int = -1) -> str:
 
 
 _BUILTINS: dict[str, Callable] = {
-    "len": len, "min": min, "max": max, "sum": _sum, "abs": abs, "round": round, "int": int,
-    "float": float, "str": str, "bool": bool, "sorted": sorted, "any": any, "all": all, "list": list,
-    "dict": dict, "set": set, "tuple": tuple, "range": _range,
+    "len": len,
+    "min": min,
+    "max": max,
+    "sum": _sum,
+    "abs": abs,
+    "round": round,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "sorted": sorted,
+    "any": any,
+    "all": all,
+    "list": list,
+    "dict": dict,
+    "set": set,
+    "tuple": tuple,
+    "range": _range,
 }
 
 # Methods callable on values of exactly these types. Dict views come back as lists so that a
 # script can store them in task data.
 _METHODS: dict[type, dict[str, Callable]] = {
     str: {
-        "lower": str.lower, "upper": str.upper, "strip": str.strip, "lstrip": str.lstrip,
-        "rstrip": str.rstrip, "startswith": str.startswith, "endswith": str.endswith,
-        "split": str.split, "join": _str_join, "replace": _str_replace,
+        "lower": str.lower,
+        "upper": str.upper,
+        "strip": str.strip,
+        "lstrip": str.lstrip,
+        "rstrip": str.rstrip,
+        "startswith": str.startswith,
+        "endswith": str.endswith,
+        "split": str.split,
+        "join": _str_join,
+        "replace": _str_replace,
     },
     dict: {
         "get": dict.get,
@@ -115,14 +137,26 @@ _METHODS: dict[type, dict[str, Callable]] = {
 _METHOD_NAMES = frozenset(name for methods in _METHODS.values() for name in methods)
 
 _BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
 _COMPARE = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-    ast.In: lambda left, right: left in right, ast.NotIn: lambda left, right: left not in right,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda left, right: left in right,
+    ast.NotIn: lambda left, right: left not in right,
 }
 _CONVERSIONS = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
 _FORMAT_SPEC = re.compile(
@@ -131,20 +165,40 @@ _FORMAT_SPEC = re.compile(
 
 # How refusals name the constructs that have no check of their own.
 _CONSTRUCTS = {
-    ast.Import: "import", ast.ImportFrom: "import", ast.Lambda: "lambda",
-    ast.FunctionDef: "function definition", ast.AsyncFunctionDef: "function definition",
-    ast.ClassDef: "class definition", ast.Global: "global", ast.Nonlocal: "nonlocal",
-    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
-    ast.NamedExpr: "assignment expression (:=)", ast.While: "while loop", ast.Try: "try",
-    ast.TryStar: "try", ast.With: "with", ast.AsyncWith: "with", ast.AsyncFor: "async for",
-    ast.Raise: "raise", ast.Assert: "assert", ast.AnnAssign: "annotated assignment",
-    ast.Return: "return", ast.Break: "break", ast.Continue: "continue", ast.Match: "match",
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.Lambda: "lambda",
+    ast.FunctionDef: "function definition",
+    ast.AsyncFunctionDef: "function definition",
+    ast.ClassDef: "class definition",
+    ast.Global: "global",
+    ast.Nonlocal: "nonlocal",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.NamedExpr: "assignment expression (:=)",
+    ast.While: "while loop",
+    ast.Try: "try",
+    ast.TryStar: "try",
+    ast.With: "with",
+    ast.AsyncWith: "with",
+    ast.AsyncFor: "async for",
+    ast.Raise: "raise",
+    ast.Assert: "assert",
+    ast.AnnAssign: "annotated assignment",
+    ast.Return: "return",
+    ast.Break: "break",
+    ast.Continue: "continue",
+    ast.Match: "match",
 }
 
 
 _REASONS = {
-    ZeroDivisionError: "division by zero", IndexError: "index out of range", OverflowError: "numeric overflow",
-    RecursionError: "data nested too deeply", ValueError: "invalid value",
+    ZeroDivisionError: "division by zero",
+    IndexError: "index out of range",
+    OverflowError: "numeric overflow",
+    RecursionError: "data nested too deeply",
+    ValueError: "invalid value",
 }
 
 
@@ -278,7 +332,7 @@ class _Interpreter:
             values = list(self.iterate(value))
             if len(values) != len(target.elts):
                 raise ExpressionError(f"cannot unpack {len(values)} values into {len(target.elts)} names")
-            for element, item in zip(target.elts, values):
+            for element, item in zip(target.elts, values, strict=True):
                 self.store(element, item, names)
         else:
             container, key = self.container(target)
@@ -295,7 +349,7 @@ class _Interpreter:
 
     def _dict(self, node: ast.Dict) -> dict:
         result = {}
-        for key, value in zip(node.keys, node.values):
+        for key, value in zip(node.keys, node.values, strict=True):
             if key is None:  # {**mapping}
                 result.update(self.eval(value))
             else:
@@ -312,7 +366,7 @@ class _Interpreter:
 
     def _compare(self, node: ast.Compare) -> bool:
         left = self.eval(node.left)
-        for op, operand in zip(node.ops, node.comparators):
+        for op, operand in zip(node.ops, node.comparators, strict=True):
             right = self.eval(operand)
             if not _COMPARE[type(op)](left, right):
                 return False
@@ -547,15 +601,38 @@ class _Checker:
         self.check(node.value)
 
     _CHECKS = {
-        ast.Expression: children, ast.Module: children, ast.Constant: _constant, ast.Name: _name,
-        ast.Attribute: _attribute, ast.Call: _call, ast.BinOp: _operator, ast.UnaryOp: _operator,
-        ast.FormattedValue: _formattedvalue, ast.comprehension: _comprehension,
-        ast.List: children, ast.Tuple: children, ast.Set: children, ast.Dict: children,
-        ast.BoolOp: children, ast.Compare: children, ast.IfExp: children, ast.Subscript: children,
-        ast.Slice: children, ast.Starred: children, ast.JoinedStr: children, ast.ListComp: children,
-        ast.SetComp: children, ast.DictComp: children, ast.GeneratorExp: children,
-        ast.Assign: _assign, ast.AugAssign: _augassign, ast.If: children, ast.For: _for,
-        ast.Pass: children, ast.Expr: _expr, ast.Delete: _delete,
+        ast.Expression: children,
+        ast.Module: children,
+        ast.Constant: _constant,
+        ast.Name: _name,
+        ast.Attribute: _attribute,
+        ast.Call: _call,
+        ast.BinOp: _operator,
+        ast.UnaryOp: _operator,
+        ast.FormattedValue: _formattedvalue,
+        ast.comprehension: _comprehension,
+        ast.List: children,
+        ast.Tuple: children,
+        ast.Set: children,
+        ast.Dict: children,
+        ast.BoolOp: children,
+        ast.Compare: children,
+        ast.IfExp: children,
+        ast.Subscript: children,
+        ast.Slice: children,
+        ast.Starred: children,
+        ast.JoinedStr: children,
+        ast.ListComp: children,
+        ast.SetComp: children,
+        ast.DictComp: children,
+        ast.GeneratorExp: children,
+        ast.Assign: _assign,
+        ast.AugAssign: _augassign,
+        ast.If: children,
+        ast.For: _for,
+        ast.Pass: children,
+        ast.Expr: _expr,
+        ast.Delete: _delete,
     }
 
 
@@ -715,7 +792,7 @@ def _space_dmn_cell(task, expression: str) -> str:
         return expression
     for table_input in engine.decision_table.inputs:
         prefix = table_input.expression or ""
-        cell = expression[len(prefix):]
+        cell = expression[len(prefix) :]
         if not (prefix and expression.startswith(prefix) and re.fullmatch(r"\w\w", prefix[-1] + cell[:1])):
             continue
         for rule in engine.decision_table.rules:

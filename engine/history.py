@@ -57,18 +57,30 @@ def event_hash(instance_id: str, seq: int, event: NewEvent | HistoryEvent, prev_
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def link_events(instance_id: str, head: tuple[int, str], events: Iterable[NewEvent]) -> tuple[list[dict], tuple[int, str]]:
+def link_events(
+    instance_id: str, head: tuple[int, str], events: Iterable[NewEvent]
+) -> tuple[list[dict], tuple[int, str]]:
     """Number and hash events after the chain head (seq, hash); returns the rows and the new head."""
     seq, prev_hash = head
     rows = []
     for event in events:
         seq += 1
         digest = event_hash(instance_id, seq, event, prev_hash)
-        rows.append(dict(
-            instance_id=instance_id, seq=seq, type=event.type, actor=event.actor, task_id=event.task_id,
-            element_id=event.element_id, data=event.data, reason=event.reason, occurred_at=event.occurred_at,
-            prev_hash=prev_hash, hash=digest,
-        ))
+        rows.append(
+            dict(
+                instance_id=instance_id,
+                seq=seq,
+                type=event.type,
+                actor=event.actor,
+                task_id=event.task_id,
+                element_id=event.element_id,
+                data=event.data,
+                reason=event.reason,
+                occurred_at=event.occurred_at,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
         prev_hash = digest
     return rows, (seq, prev_hash)
 
@@ -121,9 +133,12 @@ def verify_all(session: Session) -> VerificationReport:
     """Re-check every instance's chain against its events and its recorded head."""
     broken: list[BrokenLink] = []
     events = 0
-    heads = {row.id: (row.history_seq, row.history_hash) for row in session.execute(
-        select(ProcessInstance.id, ProcessInstance.history_seq, ProcessInstance.history_hash)
-    )}
+    heads = {
+        row.id: (row.history_seq, row.history_hash)
+        for row in session.execute(
+            select(ProcessInstance.id, ProcessInstance.history_seq, ProcessInstance.history_hash)
+        )
+    }
     for instance_id in sorted(heads):
         # Stored (id) order is the order of appending: a reordered chain shows up as a seq jump.
         chain = session.scalars(

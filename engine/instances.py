@@ -112,16 +112,35 @@ def start_instance(
     now = uow.clock()
     workflow = uow.runtime.new_workflow(definition.content_hash, definition.spec, data)
     instance_id = str(uuid.uuid4())
-    _write(uow.session, insert(INSTANCES).values(
-        id=instance_id, definition_id=definition.id, business_key=business_key, status=RUNNING, snapshot={},
-        serializer_version=SERIALIZER_VERSION, version=0, history_seq=0, history_hash=history.GENESIS_HASH,
-        started_by=actor, started_at=now, updated_at=now,
-    ))
+    _write(
+        uow.session,
+        insert(INSTANCES).values(
+            id=instance_id,
+            definition_id=definition.id,
+            business_key=business_key,
+            status=RUNNING,
+            snapshot={},
+            serializer_version=SERIALIZER_VERSION,
+            version=0,
+            history_seq=0,
+            history_hash=history.GENESIS_HASH,
+            started_by=actor,
+            started_at=now,
+            updated_at=now,
+        ),
+    )
     instance = _Head(instance_id, RUNNING, version=0, history_seq=0, history_hash=history.GENESIS_HASH)
     started = NewEvent(
-        history.INSTANCE_STARTED, actor, now,
-        {"definition_id": definition.id, "process_id": definition.process_id, "version": definition.version,
-         "business_key": business_key, "data": data},
+        history.INSTANCE_STARTED,
+        actor,
+        now,
+        {
+            "definition_id": definition.id,
+            "process_id": definition.process_id,
+            "version": definition.version,
+            "business_key": business_key,
+            "data": data,
+        },
     )
     result = _save(uow, instance, definition, workflow, _NOTHING, [started], actor)
     logger.info("started instance %s of %s v%s", instance_id, definition.process_id, definition.version)
@@ -152,10 +171,25 @@ def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any
     except LookupError:
         raise ConcurrentUpdateError(f"task {task_id}") from None
     now = uow.clock()
-    completed = NewEvent(history.TASK_COMPLETED, actor, now, {"input": data, "before": before},
-                         task_id=task_id, element_id=task.element_id)
-    result = _save(uow, _Head.of(instance), definition, workflow, waits, [completed], actor, completed_by=actor,
-                   completed_task=task_id)
+    completed = NewEvent(
+        history.TASK_COMPLETED,
+        actor,
+        now,
+        {"input": data, "before": before},
+        task_id=task_id,
+        element_id=task.element_id,
+    )
+    result = _save(
+        uow,
+        _Head.of(instance),
+        definition,
+        workflow,
+        waits,
+        [completed],
+        actor,
+        completed_by=actor,
+        completed_task=task_id,
+    )
     logger.info("task %s of instance %s completed", task_id, instance.id)
     return result
 
@@ -225,8 +259,14 @@ def fire_timer(uow: UnitOfWork, job: TimerJob) -> StepResult | None:
     waits = _Waits.of(uow, workflow)
     if not uow.runtime.fire_timer(workflow, job.task_id):
         return None
-    fired = NewEvent(history.TIMER_FIRED, None, uow.clock(), {"job_id": job.id, "due_at": job.due_at.isoformat()},
-                     task_id=job.task_id, element_id=job.element_id)
+    fired = NewEvent(
+        history.TIMER_FIRED,
+        None,
+        uow.clock(),
+        {"job_id": job.id, "due_at": job.due_at.isoformat()},
+        task_id=job.task_id,
+        element_id=job.element_id,
+    )
     return _save(uow, _Head.of(instance), definition, workflow, waits, [fired], None)
 
 
@@ -242,30 +282,54 @@ class _Head:
 
     @classmethod
     def of(cls, instance: Row, **changes) -> "_Head":
-        return cls(instance.id, changes.get("status", instance.status), instance.version,
-                   instance.history_seq, instance.history_hash)
+        return cls(
+            instance.id,
+            changes.get("status", instance.status),
+            instance.version,
+            instance.history_seq,
+            instance.history_hash,
+        )
 
 
 # The optimistic lock, compiled once: bump the version only if it is still the one we read.
 _BUMP = (
     update(INSTANCES)
     .where(INSTANCES.c.id == bindparam("b_id"), INSTANCES.c.version == bindparam("b_version"))
-    .values(version=bindparam("b_new_version"), status=bindparam("b_status"), history_seq=bindparam("b_seq"),
-            history_hash=bindparam("b_hash"), updated_at=bindparam("b_updated_at"))
+    .values(
+        version=bindparam("b_new_version"),
+        status=bindparam("b_status"),
+        history_seq=bindparam("b_seq"),
+        history_hash=bindparam("b_hash"),
+        updated_at=bindparam("b_updated_at"),
+    )
 )
 _BUMP_WITH_SNAPSHOT = _BUMP.values(
-    snapshot=bindparam("b_snapshot"), serializer_version=bindparam("b_serializer_version"),
+    snapshot=bindparam("b_snapshot"),
+    serializer_version=bindparam("b_serializer_version"),
     ended_at=bindparam("b_ended_at"),
 )
 
 
-def _write_instance(uow: UnitOfWork, head: _Head, events: list[NewEvent], status: str,
-                    snapshot: dict | None = None, ended_at: datetime | None = None) -> None:
+def _write_instance(
+    uow: UnitOfWork,
+    head: _Head,
+    events: list[NewEvent],
+    status: str,
+    snapshot: dict | None = None,
+    ended_at: datetime | None = None,
+) -> None:
     """Bump the instance's version if nobody else did first (with the new snapshot, when the
     workflow stepped), then append its history events."""
     rows, (seq, digest) = history.link_events(head.id, (head.history_seq, head.history_hash), events)
-    params = dict(b_id=head.id, b_version=head.version, b_new_version=head.version + 1, b_status=status,
-                  b_seq=seq, b_hash=digest, b_updated_at=uow.clock())
+    params = dict(
+        b_id=head.id,
+        b_version=head.version,
+        b_new_version=head.version + 1,
+        b_status=status,
+        b_seq=seq,
+        b_hash=digest,
+        b_updated_at=uow.clock(),
+    )
     if snapshot is None:
         result = _write(uow.session, _BUMP, params)
     else:
@@ -280,8 +344,18 @@ def _load(uow: UnitOfWork, instance: Row, definition: LoadedDefinition):
     return uow.runtime.load(definition.content_hash, definition.spec, instance.snapshot)
 
 
-def _save(uow, head: _Head, definition, workflow, before: _Waits, events, actor, *,
-          completed_by: str | None = None, completed_task: str | None = None) -> StepResult:
+def _save(
+    uow,
+    head: _Head,
+    definition,
+    workflow,
+    before: _Waits,
+    events,
+    actor,
+    *,
+    completed_by: str | None = None,
+    completed_task: str | None = None,
+) -> StepResult:
     """Write the step: instance row first (the optimistic lock), then projection, jobs, history."""
     session: Session = uow.session
     now = uow.clock()
@@ -310,12 +384,23 @@ def _save(uow, head: _Head, definition, workflow, before: _Waits, events, actor,
 
     gone = [task_id for task_id in before.timers if task_id not in after.timers]
     if gone:
-        _write(session, update(JOBS)
-               .where(JOBS.c.instance_id == head.id, JOBS.c.task_id.in_(gone), JOBS.c.status == JOB_PENDING)
-               .values(status=JOB_CANCELLED))
+        _write(
+            session,
+            update(JOBS)
+            .where(JOBS.c.instance_id == head.id, JOBS.c.task_id.in_(gone), JOBS.c.status == JOB_PENDING)
+            .values(status=JOB_CANCELLED),
+        )
     new_jobs = [
-        dict(due_at=timer.due_at, kind=JOB_BPMN_TIMER, instance_id=head.id, task_id=task_id,
-             element_id=timer.element_id, status=JOB_PENDING, attempts=0, created_at=now)
+        dict(
+            due_at=timer.due_at,
+            kind=JOB_BPMN_TIMER,
+            instance_id=head.id,
+            task_id=task_id,
+            element_id=timer.element_id,
+            status=JOB_PENDING,
+            attempts=0,
+            created_at=now,
+        )
         for task_id, timer in after.timers.items()
         if task_id not in before.timers
     ]
@@ -413,13 +498,17 @@ def _check_actor(uow: UnitOfWork, task: Row, actor: str, definition: LoadedDefin
         raise TaskNotAllowedError(task.id, actor, f"not a {task.candidate_role} of scope {task.org_scope or 'any'}")
     four_eyes = definition.task_meta[task.element_id]["four_eyes"]
     if four_eyes:
-        earlier = uow.session.connection().scalars(
-            select(TASKS.c.completed_by).where(
-                TASKS.c.instance_id == task.instance_id,
-                TASKS.c.element_id == four_eyes,
-                TASKS.c.state == TASK_COMPLETED,
+        earlier = (
+            uow.session.connection()
+            .scalars(
+                select(TASKS.c.completed_by).where(
+                    TASKS.c.instance_id == task.instance_id,
+                    TASKS.c.element_id == four_eyes,
+                    TASKS.c.state == TASK_COMPLETED,
+                )
             )
-        ).all()
+            .all()
+        )
         if actor in earlier:
             raise TaskNotAllowedError(task.id, actor, f"four eyes: the actor of {four_eyes} may not do this step")
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Plain JSON, not JSONB: PostgreSQL keeps the text verbatim (key order included), which
 # SpiffWorkflow's snapshots rely on, and no step pays for JSONB's parsing.
@@ -60,10 +60,10 @@ class ProcessDefinition(EngineBase):
     name: Mapped[str] = mapped_column(String(500))
     # SpiffWorkflow's serialized spec and subprocess specs: loaded once per definition, not per step.
     # Deferred: the runtime caches these by content hash instead of reading them every step.
-    spec: Mapped[dict] = deferred(mapped_column(JSONType))
+    spec: Mapped[dict] = mapped_column(JSONType, deferred=True)
     # Per user-task element: candidate role, scope expression, due days, four-eyes, form.
-    task_meta: Mapped[dict] = deferred(mapped_column(JSONType))
-    forms: Mapped[dict] = deferred(mapped_column(JSONType))
+    task_meta: Mapped[dict] = mapped_column(JSONType, deferred=True)
+    forms: Mapped[dict] = mapped_column(JSONType, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(200))
 

@@ -36,12 +36,16 @@ def open_tasks(
         query = query.where(HumanTask.claimed_by == claimed_by)
     if instance_id is not None:
         query = query.where(HumanTask.instance_id == instance_id)
-    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit).offset(offset)
+    query = (
+        query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit).offset(offset)
+    )
     return [TaskView.of(row) for row in session.scalars(query)]
 
 
 def instance_history(session: Session, instance_id: str) -> list[HistoryEvent]:
-    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq)))
+    return list(
+        session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq))
+    )
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,12 @@ class DefinitionSummary:
 def definition_summaries(session: Session) -> list[DefinitionSummary]:
     """Every deployed version with the number of instances started on it."""
     rows = session.execute(
-        select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.version,
-               func.count(ProcessInstance.id))
+        select(
+            ProcessDefinition.process_id,
+            ProcessDefinition.name,
+            ProcessDefinition.version,
+            func.count(ProcessInstance.id),
+        )
         .outerjoin(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
         .group_by(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.version)
         .order_by(ProcessDefinition.process_id, ProcessDefinition.version)
@@ -67,7 +75,3 @@ def definition_summaries(session: Session) -> list[DefinitionSummary]:
 def ping(session: Session) -> None:
     """Raise if the database does not answer."""
     session.execute(select(1))
-
-
-def instance(session: Session, instance_id: str) -> ProcessInstance | None:
-    return session.get(ProcessInstance, instance_id)

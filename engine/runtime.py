@@ -10,12 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -107,8 +107,10 @@ class Runtime:
             with _spiff_errors():
                 specs = (
                     SPEC_SERIALIZER.from_dict(copy.deepcopy(spec_dict["spec"])),
-                    {name: SPEC_SERIALIZER.from_dict(copy.deepcopy(value))
-                     for name, value in spec_dict["subprocess_specs"].items()},
+                    {
+                        name: SPEC_SERIALIZER.from_dict(copy.deepcopy(value))
+                        for name, value in spec_dict["subprocess_specs"].items()
+                    },
                 )
             self._specs[content_hash] = specs
         return specs
@@ -155,7 +157,9 @@ class Runtime:
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, DurationTimerEventDefinition):
             with _spiff_errors(task.task_spec.bpmn_id):
-                duration = TimerEventDefinition.parse_iso_duration(self.evaluator.evaluate(definition.expression, task.data))
+                duration = TimerEventDefinition.parse_iso_duration(
+                    self.evaluator.evaluate(definition.expression, task.data)
+                )
                 due_at = now + TimerEventDefinition.get_timedelta_from_start(duration, now)
         elif isinstance(definition, TimeDateEventDefinition):
             with _spiff_errors(task.task_spec.bpmn_id):

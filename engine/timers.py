@@ -99,7 +99,9 @@ def _record_failure(uow: UnitOfWork, job_id: int, owner: str, exc: Exception) ->
         job.lock_owner, job.lock_expires_at = None, None
         if job.attempts >= MAX_ATTEMPTS:
             job.status = JOB_INCIDENT
-            logger.error("timer job %s of instance %s is an incident after %s attempts", job.id, job.instance_id, job.attempts)
+            logger.error(
+                "timer job %s of instance %s is an incident after %s attempts", job.id, job.instance_id, job.attempts
+            )
         else:
             job.status = JOB_PENDING
             job.due_at = uow.clock() + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (job.attempts - 1))

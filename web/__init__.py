@@ -22,6 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.persistent_secret_key()
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Libraries that log every task state change and every heartbeat at INFO.
+    for noisy in ("spiff", "apscheduler.executors", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     app.extensions["thidua"] = bootstrap(app.config["DATABASE_URL"])
 

@@ -10,7 +10,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+import workflows.org.models  # noqa: F401  (registers the domain tables on DomainBase)
+from engine import EngineBase
+from workflows.models import DomainBase
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+SCHEMA = [EngineBase.metadata, DomainBase.metadata]
 
 
 def _config(connection) -> Config:

@@ -23,8 +23,9 @@ def heartbeat(services: Services) -> None:
 def run_blocking(services: Services, interval_seconds: float) -> None:
     """Run until SIGTERM or SIGINT; the running heartbeat finishes before the process exits."""
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(heartbeat, "interval", args=[services], seconds=interval_seconds,
-                      id="heartbeat", max_instances=1, coalesce=True)
+    scheduler.add_job(
+        heartbeat, "interval", args=[services], seconds=interval_seconds, id="heartbeat", max_instances=1, coalesce=True
+    )
 
     def stop(signum, _frame):
         logger.info("scheduler stopping on signal %s", signum)

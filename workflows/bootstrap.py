@@ -39,7 +39,11 @@ class Services:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
-            self.session_factory, runtime=self.runtime, directory=self.directory, calendar=self.calendar, clock=self.clock
+            self.session_factory,
+            runtime=self.runtime,
+            directory=self.directory,
+            calendar=self.calendar,
+            clock=self.clock,
         )
 
     def dispose(self) -> None:

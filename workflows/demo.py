@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-
 from .bootstrap import Services
 from .org.models import RoleAssignment, User
 from .processes import services as process_services
@@ -28,7 +27,9 @@ def load_demo(services: Services, bpmn_dir: str | Path) -> str:
     lines = []
     if any(Path(bpmn_dir).rglob("*.bpmn")):
         for deployed in process_services.deploy(services, [bpmn_dir], DEMO_ACTOR):
-            lines.append(f"{deployed.process_id} version {deployed.version} ({'deployed' if deployed.created else 'unchanged'})")
+            lines.append(
+                f"{deployed.process_id} version {deployed.version} ({'deployed' if deployed.created else 'unchanged'})"
+            )
     added = _add_users(services)
     lines.append(f"{added} demo users added" if added else "demo users present")
     for process_id in _processes_without_instances(services):

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from .org.models import RoleAssignment, User
 
-
 _roles, _users = RoleAssignment.__table__.c, User.__table__.c
 # Core and compiled once: this runs on every task action, where the ORM's overhead was most of its cost.
 _HOLDS_ROLE = (
@@ -30,5 +29,7 @@ class OrgDirectory:
         return session.connection().scalar(_HOLDS_ROLE, params) is not None
 
     def assignments(self, session: Session, user_id: str) -> list[tuple[str, str | None]]:
-        rows = session.execute(select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.user_id == user_id))
+        rows = session.execute(
+            select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.user_id == user_id)
+        )
         return [(row.role, row.scope) for row in rows]

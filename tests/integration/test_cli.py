@@ -19,8 +19,9 @@ COMMANDS = ["init", "demo", "deploy", "start", "serve", "scheduler", "verify-his
 
 def thidua(*args, database_url, data_dir, check=True):
     env = {**os.environ, "THIDUA_DATABASE_URL": database_url, "THIDUA_DATA_DIR": str(data_dir)}
-    result = subprocess.run([sys.executable, "-m", "web.cli", *args], capture_output=True, text=True, env=env,
-                            cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "web.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -66,9 +67,17 @@ def test_deploy_start_and_verify(run):
 def test_deploy_of_a_bad_bundle_names_the_element(run, tmp_path):
     bad = tmp_path / "bad.bpmn"
     bad.write_text((FIXTURES / "review" / "review.bpmn").read_text().replace('"PT1H"', "__import__('os')"))
-    assert_one_line_error(run("deploy", str(bad), str(FIXTURES / "review" / "grade.dmn"),
-                              str(FIXTURES / "review" / "prepare.json"), check=False),
-                          "bad.bpmn", "approve_overdue")
+    assert_one_line_error(
+        run(
+            "deploy",
+            str(bad),
+            str(FIXTURES / "review" / "grade.dmn"),
+            str(FIXTURES / "review" / "prepare.json"),
+            check=False,
+        ),
+        "bad.bpmn",
+        "approve_overdue",
+    )
 
 
 def test_user_errors_are_one_line(run, tmp_path):

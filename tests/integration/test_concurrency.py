@@ -23,12 +23,14 @@ def _prepare_task(review):
 
 def _assert_one_completion(review, instance_id, task_id):
     with review.session_factory() as session:
-        completed = session.scalar(select(func.count()).where(
-            HistoryEvent.instance_id == instance_id, HistoryEvent.type == "TaskCompleted"))
+        completed = session.scalar(
+            select(func.count()).where(HistoryEvent.instance_id == instance_id, HistoryEvent.type == "TaskCompleted")
+        )
         assert completed == 1
         assert session.get(HumanTask, task_id).state == "completed"
-        open_tasks = session.scalars(select(HumanTask.element_id).where(
-            HumanTask.instance_id == instance_id, HumanTask.state == "open")).all()
+        open_tasks = session.scalars(
+            select(HumanTask.element_id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+        ).all()
         assert open_tasks == ["approve"]
         instance = session.get(ProcessInstance, instance_id)
         assert instance.history_seq == 2

@@ -42,8 +42,11 @@ def _state(services, instance_id):
             "version": instance.version,
             "snapshot": instance.snapshot,
             "history_seq": instance.history_seq,
-            "tasks": sorted(session.execute(select(HumanTask.element_id, HumanTask.state)
-                                            .where(HumanTask.instance_id == instance_id)).all()),
+            "tasks": sorted(
+                session.execute(
+                    select(HumanTask.element_id, HumanTask.state).where(HumanTask.instance_id == instance_id)
+                ).all()
+            ),
             "events": session.scalar(select(func.count()).where(HistoryEvent.instance_id == instance_id)),
             "jobs": session.scalar(select(func.count()).where(TimerJob.instance_id == instance_id)),
         }
@@ -60,8 +63,9 @@ def test_process_killed_before_commit_leaves_no_trace(review, database_url):
     instance_id, task = _start(review)
     before = _state(review, instance_id)
 
-    child = subprocess.run([sys.executable, "-c", CRASHING_CHILD, database_url, task.id],
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CRASHING_CHILD, database_url, task.id], capture_output=True, text=True, timeout=120
+    )
     assert child.returncode == 9, child.stderr
 
     assert _state(review, instance_id) == before

@@ -43,10 +43,13 @@ def _first_broken(review):
     return link
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE history_event SET actor = 'mallory' WHERE seq = 1",
-    "DELETE FROM history_event WHERE seq = 1",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE history_event SET actor = 'mallory' WHERE seq = 1",
+        "DELETE FROM history_event WHERE seq = 1",
+    ],
+)
 def test_database_refuses_update_and_delete(review, statement):
     _run_a_little(review)
     with pytest.raises(DatabaseError, match="append-only"):
@@ -63,14 +66,18 @@ def test_intact_history_verifies(review):
 
 def test_edited_event_is_named(review):
     instance_id = _run_a_little(review)
-    _tamper(review, ("UPDATE history_event SET actor = 'mallory' WHERE instance_id = :i AND seq = 2", {"i": instance_id}))
+    _tamper(
+        review, ("UPDATE history_event SET actor = 'mallory' WHERE instance_id = :i AND seq = 2", {"i": instance_id})
+    )
     link = _first_broken(review)
     assert (link.instance_id, link.seq) == (instance_id, 2) and "edited" in link.reason
 
 
 def test_edited_payload_is_named(review):
     instance_id = _run_a_little(review)
-    _tamper(review, ("UPDATE history_event SET reason = 'backdated' WHERE instance_id = :i AND seq = 3", {"i": instance_id}))
+    _tamper(
+        review, ("UPDATE history_event SET reason = 'backdated' WHERE instance_id = :i AND seq = 3", {"i": instance_id})
+    )
     assert _first_broken(review).seq == 3
 
 
@@ -107,4 +114,4 @@ def test_each_event_links_to_the_previous_hash(review):
         events = engine.queries.instance_history(session, instance_id)
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[0].prev_hash == engine.history.GENESIS_HASH
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:], strict=False))

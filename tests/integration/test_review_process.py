@@ -93,8 +93,9 @@ def test_full_run_through_dmn_gateway_loop_and_end(review):
     with review.session_factory() as session:
         instance = session.get(ProcessInstance, instance_id)
         assert instance.status == "completed" and instance.ended_at is not None
-        types = session.scalars(select(HistoryEvent.type).where(HistoryEvent.instance_id == instance_id)
-                                .order_by(HistoryEvent.seq)).all()
+        types = session.scalars(
+            select(HistoryEvent.type).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq)
+        ).all()
         assert types == ["InstanceStarted"] + ["TaskCompleted"] * 4 + ["InstanceCompleted"]
         # The timer of both approvals was cancelled when each approval ended first.
         statuses = session.scalars(select(TimerJob.status).where(TimerJob.instance_id == instance_id)).all()
@@ -132,11 +133,13 @@ def test_boundary_timer_fires_at_its_due_time_and_not_before(review, clock):
     assert (escalated.element_id, escalated.candidate_role) == ("escalate", "director")
     with review.session_factory() as session:
         assert session.get(TimerJob, job.id).status == "done"
-        approve = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                          HumanTask.element_id == "approve")).one()
+        approve = session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.element_id == "approve")
+        ).one()
         assert approve.state == "cancelled"
-        fired = session.scalar(select(func.count()).where(HistoryEvent.instance_id == instance_id,
-                                                          HistoryEvent.type == "TimerFired"))
+        fired = session.scalar(
+            select(func.count()).where(HistoryEvent.instance_id == instance_id, HistoryEvent.type == "TimerFired")
+        )
         assert fired == 1
 
     clock.advance(hours=5)

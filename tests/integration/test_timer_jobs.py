@@ -54,10 +54,13 @@ def test_racing_heartbeats_fire_each_timer_exactly_once(review, clock):
         thread.join(timeout=120)
     assert sum(s.done for s in summaries) == 12 and sum(s.failed for s in summaries) == 0
     with review.session_factory() as session:
-        fired = dict(session.execute(
-            select(HistoryEvent.instance_id, func.count()).where(HistoryEvent.type == "TimerFired")
-            .group_by(HistoryEvent.instance_id)
-        ).all())
+        fired = dict(
+            session.execute(
+                select(HistoryEvent.instance_id, func.count())
+                .where(HistoryEvent.type == "TimerFired")
+                .group_by(HistoryEvent.instance_id)
+            ).all()
+        )
     assert fired == {instance_id: 1 for instance_id in instance_ids}
     assert {job.status for job in _jobs(review)} == {"done"}
 

@@ -12,7 +12,9 @@ from tests.conftest import FIXTURES
 REVIEW = FIXTURES / "review"
 
 
-def review_bundle(replace: tuple[str, str] | None = None, *, form: str | None = None, dmn: tuple[str, str] | None = None):
+def review_bundle(
+    replace: tuple[str, str] | None = None, *, form: str | None = None, dmn: tuple[str, str] | None = None
+):
     bpmn = (REVIEW / "review.bpmn").read_text()
     if replace:
         assert replace[0] in bpmn, replace[0]
@@ -38,8 +40,13 @@ def test_good_bundle_parses_with_task_metadata():
     (definition,) = parse_bundle(review_bundle(), Evaluator())
     assert definition.process_id == "review" and definition.name == "Two-level review"
     assert definition.task_meta["prepare"] == {
-        "name": "Prepare the dossier", "lane": "clerk", "candidate_role": "clerk", "org_scope": "unit",
-        "due_working_days": 2.0, "four_eyes": None, "form": "prepare.json",
+        "name": "Prepare the dossier",
+        "lane": "clerk",
+        "candidate_role": "clerk",
+        "org_scope": "unit",
+        "due_working_days": 2.0,
+        "four_eyes": None,
+        "form": "prepare.json",
     }
     assert definition.task_meta["approve"]["four_eyes"] == "prepare"
     assert definition.task_meta["escalate"]["candidate_role"] == "director"  # property beats lane
@@ -49,7 +56,9 @@ def test_good_bundle_parses_with_task_metadata():
 def test_content_hash_changes_with_any_file_and_only_then():
     (first,) = parse_bundle(review_bundle(), Evaluator())
     (same,) = parse_bundle(review_bundle(), Evaluator())
-    (changed,) = parse_bundle(review_bundle(form=(REVIEW / "prepare.json").read_text().replace("200", "300")), Evaluator())
+    (changed,) = parse_bundle(
+        review_bundle(form=(REVIEW / "prepare.json").read_text().replace("200", "300")), Evaluator()
+    )
     assert first.content_hash == same.content_hash != changed.content_hash
 
 
@@ -57,16 +66,26 @@ def test_content_hash_changes_with_any_file_and_only_then():
     ("replace", "element_id", "reason"),
     [
         (('decision == "approve" and', '__import__("os").system("id") and'), "flow_accept", "refused"),
-        (('decision == "approve" and', 'decision.__class__ and'), "flow_accept", "refused"),
+        (('decision == "approve" and', "decision.__class__ and"), "flow_accept", "refused"),
         (('"PT1H"', 'open("/etc/passwd").read()'), "approve_overdue", "refused"),
-        (('value="unit" />\n          <spiffworkflow:property name="dueWorkingDays" value="2"',
-          'value="(lambda: 1)()" />\n          <spiffworkflow:property name="dueWorkingDays" value="2"'), "prepare", "refused"),
+        (
+            (
+                'value="unit" />\n          <spiffworkflow:property name="dueWorkingDays" value="2"',
+                'value="(lambda: 1)()" />\n          <spiffworkflow:property name="dueWorkingDays" value="2"',
+            ),
+            "prepare",
+            "refused",
+        ),
         (('value="2" />', 'value="two" />'), "prepare", "must be a number"),
         (('name="fourEyes" value="prepare"', 'name="fourEyes" value="nobody"'), "approve", "not a user task"),
         (('value="prepare.json"', 'value="missing.json"'), "prepare", "not a .json file"),
-        (('<bpmn:flowNodeRef>prepare</bpmn:flowNodeRef>', ''), "prepare", "no candidate role"),
+        (("<bpmn:flowNodeRef>prepare</bpmn:flowNodeRef>", ""), "prepare", "no candidate role"),
         (('targetRef="approve" />', 'targetRef="nowhere" />'), "flow_scored", None),
-        (('<bpmn:startEvent id="start">', '<bpmn:startEvent id="start">\n<bpmn:bogus id="bogus_element"/>'), "bogus_element", "not expected"),
+        (
+            ('<bpmn:startEvent id="start">', '<bpmn:startEvent id="start">\n<bpmn:bogus id="bogus_element"/>'),
+            "bogus_element",
+            "not expected",
+        ),
     ],
 )
 def test_refusal_names_the_element(replace, element_id, reason):
@@ -85,7 +104,9 @@ def test_script_task_with_import_is_refused_with_its_id():
         '</bpmn:scriptTask><bpmn:sequenceFlow id="flow_sneaky" sourceRef="sneaky" targetRef="approve" />'
         '<bpmn:sequenceFlow id="flow_scored" sourceRef="score" targetRef="sneaky" />'
     )
-    error = refusal(review_bundle(('<bpmn:sequenceFlow id="flow_scored" sourceRef="score" targetRef="approve" />', script_task)))
+    error = refusal(
+        review_bundle(('<bpmn:sequenceFlow id="flow_scored" sourceRef="score" targetRef="approve" />', script_task))
+    )
     assert error.element_id == "sneaky" and "import" in error.reason
 
 
@@ -133,7 +154,8 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x"/>"""
 
 XINCLUDE = b"""<?xml version="1.0"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xi="http://www.w3.org/2001/XInclude" id="d" targetNamespace="x">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:xi="http://www.w3.org/2001/XInclude" id="d" targetNamespace="x">
   <bpmn:process id="p" isExecutable="true"><xi:include href="file:///etc/passwd" parse="text"/></bpmn:process>
 </bpmn:definitions>"""
 

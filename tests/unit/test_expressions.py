@@ -508,7 +508,9 @@ BPMN_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
     id="definitions" targetNamespace="http://bpmn.io/schema/bpmn">
 """
 
-ROUTING_BPMN = BPMN_HEADER + """
+ROUTING_BPMN = (
+    BPMN_HEADER
+    + """
   <bpmn:process id="routing" isExecutable="true">
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="to_sum" sourceRef="start" targetRef="add" />
@@ -527,8 +529,11 @@ ROUTING_BPMN = BPMN_HEADER + """
   </bpmn:process>
 </bpmn:definitions>
 """
+)
 
-DECISION_BPMN = BPMN_HEADER + """
+DECISION_BPMN = (
+    BPMN_HEADER
+    + """
   <bpmn:process id="rating" isExecutable="true">
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="to_decide" sourceRef="start" targetRef="decide" />
@@ -542,6 +547,7 @@ DECISION_BPMN = BPMN_HEADER + """
   </bpmn:process>
 </bpmn:definitions>
 """
+)
 
 
 def _rule(number, rating, score, result):

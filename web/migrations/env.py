@@ -2,16 +2,12 @@
 
 from alembic import context
 
-from engine.models import EngineBase
-from workflows.models import DomainBase
-import workflows.org.models  # noqa: F401  (registers the domain tables on DomainBase)
-
-target_metadata = [EngineBase.metadata, DomainBase.metadata]
+from web.database import SCHEMA
 
 
 def run_migrations() -> None:
     connection = context.config.attributes["connection"]
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=SCHEMA, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import engine
-from engine import queries
-from engine import DeployedDefinition, StepResult, TaskView, UnitOfWork, VerificationReport
+from engine import DeployedDefinition, StepResult, TaskView, UnitOfWork, VerificationReport, queries
 
 from ..bootstrap import Services
 
@@ -32,8 +31,9 @@ def deploy(services: Services, paths: Iterable[str | Path], actor: str) -> list[
     return _in_transaction(services, operation)
 
 
-def start_process(services: Services, process_id: str, actor: str, data: dict[str, Any] | None = None,
-                  business_key: str | None = None) -> StepResult:
+def start_process(
+    services: Services, process_id: str, actor: str, data: dict[str, Any] | None = None, business_key: str | None = None
+) -> StepResult:
     return _in_transaction(services, engine.start_instance, process_id, actor, data, business_key=business_key)
 
 

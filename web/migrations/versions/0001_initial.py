@@ -144,6 +144,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION history_event_append_only() CASCADE")
-    for table in ("role_assignment", "app_user", "timer_job", "history_event", "human_task", "process_instance",
-                  "definition_file", "process_definition"):
+    for table in (
+        "role_assignment",
+        "app_user",
+        "timer_job",
+        "history_event",
+        "human_task",
+        "process_instance",
+        "definition_file",
+        "process_definition",
+    ):
         op.drop_table(table)
