@@ -24,6 +24,7 @@ from . import history
 from .definitions import LoadedDefinition, latest_definition, load_definition
 from .errors import (
     ConcurrentUpdateError,
+    ExpressionError,
     InstanceNotFoundError,
     InvalidStateError,
     TaskDataError,
@@ -32,7 +33,7 @@ from .errors import (
 )
 from .history import NewEvent
 from .models import HumanTask, ProcessInstance, TimerJob
-from .runtime import SERIALIZER_VERSION, ReadyTask, WaitingTimer
+from .runtime import SERIALIZER_VERSION, ProcessError, ReadyTask, WaitingTimer
 from .uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -457,7 +458,10 @@ def _change_status(uow, instance_id, actor, reason, expected, new, event_type) -
 def _org_scope(uow: UnitOfWork, meta: dict, task: ReadyTask) -> str | None:
     if not meta["org_scope"]:
         return None
-    value = uow.runtime.evaluator.evaluate(meta["org_scope"], task.data)
+    try:
+        value = uow.runtime.evaluator.evaluate(meta["org_scope"], task.data)
+    except ExpressionError as exc:
+        raise ProcessError(task.element_id, f"orgScope {meta['org_scope']!r}: {exc.reason}") from exc
     return None if value is None else str(value)
 
 

@@ -82,6 +82,8 @@ def test_deploy_of_a_bad_bundle_names_the_element(run, tmp_path):
 
 def test_user_errors_are_one_line(run, tmp_path):
     assert_one_line_error(run("start", "no_such_process", check=False), "no_such_process")
+    run("deploy", str(FIXTURES / "review"))
+    assert_one_line_error(run("start", "review", check=False), "element prepare", "unknown name 'unit'")
     assert_one_line_error(run("start", "review", "--data", "{not json", check=False), "--data")
     assert_one_line_error(run("deploy", str(tmp_path / "missing.bpmn"), check=False), "missing.bpmn")
 
