@@ -13,6 +13,7 @@ from .errors import (
     ExpressionError,
     InstanceNotFoundError,
     InvalidStateError,
+    ProcessError,
     TaskDataError,
     TaskNotAllowedError,
     TaskNotFoundError,
@@ -32,7 +33,7 @@ from .instances import (
 )
 from .models import EngineBase
 from .ports import Calendar, Directory, WeekdayCalendar
-from .runtime import ProcessError, Runtime
+from .runtime import Runtime
 from .timers import RunSummary, run_due_jobs
 from .uow import UnitOfWork
 

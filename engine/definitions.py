@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
@@ -121,6 +121,10 @@ def parse_xml(file: BundleFile) -> etree._Element:
         raise DefinitionError(f"file is larger than {MAX_FILE_BYTES} bytes", file=file.name)
     if _DTD.search(file.content):
         raise DefinitionError("DOCTYPE and ENTITY declarations are not allowed", file=file.name)
+    try:
+        file.content.decode("utf-8")  # stored verbatim as text, so it must be UTF-8
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"not UTF-8 text (byte {exc.start})", file=file.name) from exc
     try:
         return etree.fromstring(file.content, _SAFE_XML_PARSER)
     except etree.XMLSyntaxError as exc:
@@ -384,6 +388,11 @@ def _check_expressions(spec, evaluator: Evaluator, files: dict, flows: dict) -> 
                     target_id = getattr(spec.task_specs[target], "bpmn_id", None) or target
                     _check(evaluator, text, flows.get((element_id, target_id), element_id), files)
         event_definition = getattr(task_spec, "event_definition", None)
+        if isinstance(event_definition, CycleTimerEventDefinition):
+            raise DefinitionError(
+                "cycle timers are not supported: use a duration or a date", file=files.get(element_id),
+                element_id=element_id,
+            )
         if isinstance(event_definition, (TimerEventDefinition, ConditionalEventDefinition)):
             _check(evaluator, event_definition.expression, element_id, files)
         if isinstance(task_spec, ScriptEngineTask) and getattr(task_spec, "script", None):

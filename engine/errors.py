@@ -33,6 +33,17 @@ class ExpressionError(EngineError):
         super().__init__(reason)
 
 
+class ProcessError(EngineError):
+    """An element of the process failed while running (a definition problem, not a user error)."""
+
+    code = "process_error"
+
+    def __init__(self, element_id: str | None, reason: str):
+        self.element_id = element_id
+        self.reason = reason
+        super().__init__(f"element {element_id or '?'} failed: {reason}")
+
+
 class DefinitionNotFoundError(EngineError, LookupError):
     code = "definition_not_found"
 

@@ -27,13 +27,14 @@ from .errors import (
     ExpressionError,
     InstanceNotFoundError,
     InvalidStateError,
+    ProcessError,
     TaskDataError,
     TaskNotAllowedError,
     TaskNotFoundError,
 )
 from .history import NewEvent
 from .models import HumanTask, ProcessInstance, TimerJob
-from .runtime import SERIALIZER_VERSION, ProcessError, ReadyTask, WaitingTimer
+from .runtime import SERIALIZER_VERSION, ReadyTask, WaitingTimer
 from .uow import UnitOfWork
 
 logger = logging.getLogger(__name__)

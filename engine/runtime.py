@@ -22,24 +22,13 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import EngineError, ExpressionError
+from .errors import EngineError, ExpressionError, ProcessError
 from .expressions import Evaluator, SafeScriptEngine
 
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION = SPEC_SERIALIZER.VERSION
 _SPEC_KEYS = ("spec", "subprocess_specs")
 _SPEC_REF = "ThiduaSpecReference"
-
-
-class ProcessError(EngineError):
-    """An element of the process failed while running (a definition problem, not a user error)."""
-
-    code = "process_error"
-
-    def __init__(self, element_id: str | None, reason: str):
-        self.element_id = element_id
-        self.reason = reason
-        super().__init__(f"element {element_id or '?'} failed: {reason}")
 
 
 @dataclass(frozen=True)
@@ -186,11 +175,6 @@ class Runtime:
     @staticmethod
     def is_completed(workflow: BpmnWorkflow) -> bool:
         return workflow.is_completed()
-
-    @staticmethod
-    def element_of(workflow: BpmnWorkflow, task_id: str) -> str | None:
-        task = Runtime._task(workflow, task_id)
-        return task.task_spec.bpmn_id if task is not None else None
 
     @staticmethod
     def _task(workflow: BpmnWorkflow, task_id: str):

@@ -77,6 +77,8 @@ def test_content_hash_changes_with_any_file_and_only_then():
             "refused",
         ),
         (('value="2" />', 'value="two" />'), "prepare", "must be a number"),
+        (('<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>',
+          '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/PT1H"</bpmn:timeCycle>'), "approve_overdue", "cycle"),
         (('name="fourEyes" value="prepare"', 'name="fourEyes" value="nobody"'), "approve", "not a user task"),
         (('value="prepare.json"', 'value="missing.json"'), "prepare", "not a .json file"),
         (("<bpmn:flowNodeRef>prepare</bpmn:flowNodeRef>", ""), "prepare", "no candidate role"),
@@ -175,6 +177,12 @@ def test_oversized_file_is_refused():
     padding = b"<!-- " + b"x" * MAX_FILE_BYTES + b" -->"
     error = refusal([BundleFile("big.bpmn", padding)])
     assert error.file == "big.bpmn" and "larger than" in error.reason
+
+
+def test_non_utf8_file_is_refused():
+    content = (REVIEW / "review.bpmn").read_text().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    error = refusal([BundleFile("review.bpmn", content)])
+    assert error.file == "review.bpmn" and "UTF-8" in error.reason
 
 
 def test_unknown_file_type_is_refused():
