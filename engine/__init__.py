@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else is internal."""
 
 from . import history, queries
 from .database import create_database_engine, create_session_factory
+from .decisions import DecisionTables
 from .definitions import BundleFile, DeployedDefinition, LoadedDefinition, deploy_bundle, parse_bundle, read_bundle
 from .errors import (
     ConcurrentUpdateError,
@@ -38,6 +39,7 @@ from .timers import RunSummary, run_due_jobs
 from .uow import UnitOfWork
 
 __all__ = [
+    "DecisionTables",
     "BundleFile",
     "Calendar",
     "ConcurrentUpdateError",
