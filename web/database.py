@@ -10,12 +10,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-import workflows.org.models  # noqa: F401  (registers the domain tables on DomainBase)
+import workflows.awards.models  # noqa: F401  (each registers its tables on DomainBase)
+import workflows.council.models  # noqa: F401
+import workflows.nominations.models  # noqa: F401
+import workflows.nominees.models  # noqa: F401
+import workflows.org.models  # noqa: F401
 from engine import EngineBase
-from workflows.models import DomainBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA = [EngineBase.metadata, DomainBase.metadata]
+SCHEMA = EngineBase.metadata  # DomainBase shares it
 
 
 def _config(connection) -> Config:

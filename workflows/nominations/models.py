@@ -1,0 +1,68 @@
+"""Campaigns, nominations and public-notice comments. A nomination is one proposal of one award
+for one nominee; its engine instance carries it up the ladder."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import UTCDateTime
+
+from ..models import DomainBase
+
+# DOMAIN.md "Nomination states".
+STATES = (
+    "DRAFT", "SUBMITTED", "BLOC_REVIEW", "RECEIVED", "RETURNED", "RESUBMITTED", "APPRAISED", "PUBLIC_NOTICE",
+    "COUNCIL_VOTED", "DECIDED", "PUBLISHED", "REJECTED", "REVOKED",
+)
+
+
+class Campaign(DomainBase):
+    """An emulation movement or review round (phong trào thi đua / đợt xét)."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    jurisdiction_id: Mapped[str] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    theme: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    registration_deadline: Mapped[date] = mapped_column(Date)
+    submission_deadline: Mapped[date | None] = mapped_column(Date)
+
+
+class Nomination(DomainBase):
+    __tablename__ = "nomination"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaign.id"), index=True)
+    rule_set_id: Mapped[str] = mapped_column(ForeignKey("rule_set.id"))
+    award_code: Mapped[str] = mapped_column(String(30))
+    route: Mapped[str] = mapped_column(String(20))  # merit | ad_hoc
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"), index=True)
+    nominee_unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    nominating_unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    achievement_year: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeComment(DomainBase):
+    """A comment received during public notice; all must be resolved before the council votes
+    [Decree 98/2023, Art. 46]."""
+
+    __tablename__ = "notice_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[str] = mapped_column(ForeignKey("nomination.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
