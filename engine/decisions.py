@@ -50,8 +50,7 @@ class DecisionTables:
                     decision_id = element.get("id")
                     with _spiff_errors(file.name, element):
                         engine = parser.get_engine(decision_id, element)
-                    cells = {el.get("id"): file.name for el in root.iter() if el.get("id")}
-                    _check_decision_table(engine.decision_table, evaluator, cells)
+                    _check_decision_table(engine.decision_table, evaluator, lambda _id, name=file.name: name)
                     self._engines[decision_id] = engine
 
     @property

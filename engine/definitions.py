@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -173,12 +173,18 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
         raise DefinitionError('no executable process (isExecutable="true") in the bundle')
 
     bundle_digest = _bundle_digest(files)
-    lanes = {k: v for root in documents.values() for k, v in _lanes_by_element(root).items()}
-    element_files = {el.get("id"): name for name, root in documents.items() for el in root.iter() if el.get("id")}
+    # Element ids are unique within a file, not across a bundle: everything is looked up per file.
+    lanes = {name: _lanes_by_element(root) for name, root in documents.items()}
     flows = {
-        (flow.get("sourceRef"), flow.get("targetRef")): flow.get("id")
-        for root in documents.values()
-        for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow")
+        name: {(f.get("sourceRef"), f.get("targetRef")): f.get("id") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
+        for name, root in documents.items()
+    }
+    dmn_files = {
+        el.get("id"): name
+        for name, root in documents.items()
+        if name.endswith(".dmn")
+        for el in root.iter()
+        if el.get("id")
     }
     definitions = []
     for file_name, process in executable:
@@ -188,8 +194,9 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
             subprocess_specs = parser.get_subprocess_specs(process_id)
         all_specs = [spec, *subprocess_specs.values()]
         for each in all_specs:
-            _check_expressions(each, evaluator, element_files, flows)
-        task_meta = _task_meta(all_specs, lanes, forms, evaluator, element_files)
+            file_of = _file_of(each.file, dmn_files)
+            _check_expressions(each, evaluator, file_of, flows.get(each.file, {}))
+        task_meta = _task_meta(all_specs, lanes, forms, evaluator, dmn_files)
         definitions.append(
             ParsedDefinition(
                 process_id=process_id,
@@ -368,16 +375,21 @@ def _lanes_by_element(root: etree._Element) -> dict[str, str]:
     return lanes
 
 
-def _check(evaluator: Evaluator, text: str, element_id: str, files: dict, *, script: bool = False) -> None:
+def _file_of(spec_file: str, dmn_files: dict[str, str]) -> Callable[[str], str]:
+    """Element id -> file for messages: DMN ids by their file, any other id the process's file."""
+    return lambda element_id: dmn_files.get(element_id, spec_file)
+
+
+def _check(evaluator: Evaluator, text: str, element_id: str, file_of, *, script: bool = False) -> None:
     try:
         (evaluator.check_script if script else evaluator.check_expression)(text)
     except ExpressionError as exc:
         raise DefinitionError(
-            f"expression {text!r} is refused: {exc.reason}", file=files.get(element_id), element_id=element_id
+            f"expression {text!r} is refused: {exc.reason}", file=file_of(element_id), element_id=element_id
         ) from exc
 
 
-def _check_expressions(spec, evaluator: Evaluator, files: dict, flows: dict) -> None:
+def _check_expressions(spec, evaluator: Evaluator, file_of, flows: dict) -> None:
     """Every expression and script of a process spec must pass the safe evaluator at deploy time."""
     for task_spec in spec.task_specs.values():
         element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
@@ -386,51 +398,55 @@ def _check_expressions(spec, evaluator: Evaluator, files: dict, flows: dict) -> 
                 text = condition.args[0] if condition is not None else None  # SpiffWorkflow's _BpmnCondition
                 if text:
                     target_id = getattr(spec.task_specs[target], "bpmn_id", None) or target
-                    _check(evaluator, text, flows.get((element_id, target_id), element_id), files)
+                    _check(evaluator, text, flows.get((element_id, target_id), element_id), file_of)
         event_definition = getattr(task_spec, "event_definition", None)
         if isinstance(event_definition, CycleTimerEventDefinition):
             raise DefinitionError(
-                "cycle timers are not supported: use a duration or a date", file=files.get(element_id),
+                "cycle timers are not supported: use a duration or a date",
+                file=file_of(element_id),
                 element_id=element_id,
             )
         if isinstance(event_definition, (TimerEventDefinition, ConditionalEventDefinition)):
-            _check(evaluator, event_definition.expression, element_id, files)
+            _check(evaluator, event_definition.expression, element_id, file_of)
         if isinstance(task_spec, ScriptEngineTask) and getattr(task_spec, "script", None):
-            _check(evaluator, task_spec.script, element_id, files, script=True)
+            _check(evaluator, task_spec.script, element_id, file_of, script=True)
         for attribute in ("prescript", "postscript"):
             if getattr(task_spec, attribute, None):
-                _check(evaluator, getattr(task_spec, attribute), element_id, files, script=True)
+                _check(evaluator, getattr(task_spec, attribute), element_id, file_of, script=True)
         if isinstance(task_spec, LoopTask) and task_spec.condition:
-            _check(evaluator, task_spec.condition, element_id, files)
+            _check(evaluator, task_spec.condition, element_id, file_of)
         if isinstance(task_spec, MultiInstanceTask):
             for text in (task_spec.cardinality, task_spec.condition):
                 if text:
-                    _check(evaluator, text, element_id, files)
+                    _check(evaluator, text, element_id, file_of)
         if isinstance(task_spec, BusinessRuleTaskMixin):
-            _check_decision_table(task_spec.dmnEngine.decision_table, evaluator, files)
+            _check_decision_table(task_spec.dmnEngine.decision_table, evaluator, file_of)
         if isinstance(task_spec, ServiceTask):
             raise DefinitionError(
                 f"service task operator {task_spec.operation_name!r} is not a registered service",
-                file=files.get(element_id),
+                file=file_of(element_id),
                 element_id=element_id,
             )
 
 
-def _check_decision_table(table, evaluator: Evaluator, files: dict) -> None:
+def _check_decision_table(table, evaluator: Evaluator, file_of) -> None:
     """Check DMN cells the way SpiffWorkflow's DMN engine combines them with the input expression."""
     for table_input in table.inputs:
         if table_input.expression:
-            _check(evaluator, table_input.expression, table_input.id, files)
+            _check(evaluator, table_input.expression, table_input.id, file_of)
     for rule in table.rules:
         for entry in rule.inputEntries:
             for cell in entry.lhs:
                 if cell:
                     _check(
-                        evaluator, _dmn_cell_expression(entry.input.expression or "dmninputexpr", cell), entry.id, files
+                        evaluator,
+                        _dmn_cell_expression(entry.input.expression or "dmninputexpr", cell),
+                        entry.id,
+                        file_of,
                     )
         for entry in rule.outputEntries:
             if entry.text:
-                _check(evaluator, entry.text, entry.id, files)
+                _check(evaluator, entry.text, entry.id, file_of)
 
 
 def _dmn_cell_expression(input_expression: str, cell: str) -> str:
@@ -443,29 +459,29 @@ def _dmn_cell_expression(input_expression: str, cell: str) -> str:
     return f"({input_expression}) == ({cell})"
 
 
-def _refusal(files: dict, element_id: str, reason: str) -> DefinitionError:
-    return DefinitionError(reason, file=files.get(element_id), element_id=element_id)
+def _refusal(file_of, element_id: str, reason: str) -> DefinitionError:
+    return DefinitionError(reason, file=file_of(element_id), element_id=element_id)
 
 
-def _task_meta(specs, lanes: dict, forms: dict, evaluator: Evaluator, files: dict) -> dict:
+def _task_meta(specs, lanes_by_file: dict, forms: dict, evaluator: Evaluator, dmn_files: dict) -> dict:
     """What the runtime needs per user task, read once at deploy from lanes and extension properties."""
     user_tasks = {
-        task_spec.bpmn_id: task_spec
+        task_spec.bpmn_id: (task_spec, spec.file)
         for spec in specs
         for task_spec in spec.task_specs.values()
         if isinstance(task_spec, UserTask)
     }
     meta = {}
-    for element_id, task_spec in user_tasks.items():
+    for element_id, (task_spec, file) in user_tasks.items():
         properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-
-        refuse = functools.partial(_refusal, files, element_id)
+        lanes, file_of = lanes_by_file.get(file, {}), _file_of(file, dmn_files)
+        refuse = functools.partial(_refusal, file_of, element_id)
         role = properties.get(PROP_CANDIDATE_ROLE) or lanes.get(element_id)
         if not role:
             raise refuse(f"user task has no candidate role: put it in a lane or set {PROP_CANDIDATE_ROLE}")
         scope = properties.get(PROP_ORG_SCOPE)
         if scope:
-            _check(evaluator, scope, element_id, files)
+            _check(evaluator, scope, element_id, file_of)
         due_days = properties.get(PROP_DUE_WORKING_DAYS)
         if due_days is not None:
             try:

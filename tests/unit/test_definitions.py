@@ -188,3 +188,13 @@ def test_non_utf8_file_is_refused():
 def test_unknown_file_type_is_refused():
     error = refusal(review_bundle() + [BundleFile("notes.txt", b"hello")])
     assert error.file == "notes.txt"
+
+
+def test_element_ids_repeated_across_files_keep_their_own_lanes():
+    other = (REVIEW / "review.bpmn").read_text()
+    other = other.replace('id="review"', 'id="review_other"').replace("review_definitions", "other_definitions")
+    other = other.replace('<bpmn:lane id="clerk" name="Clerk">', '<bpmn:lane id="secretary" name="Secretary">')
+    files = review_bundle() + [BundleFile("other.bpmn", other.encode())]
+    definitions = {d.process_id: d for d in parse_bundle(files, Evaluator())}
+    assert definitions["review"].task_meta["prepare"]["candidate_role"] == "clerk"
+    assert definitions["review_other"].task_meta["prepare"]["candidate_role"] == "secretary"
