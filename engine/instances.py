@@ -149,8 +149,19 @@ def start_instance(
     return result
 
 
-def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any] | None = None) -> StepResult:
+def complete_task(
+    uow: UnitOfWork,
+    task_id: str,
+    actor: str,
+    data: dict[str, Any] | None = None,
+    *,
+    facts: dict[str, Any] | None = None,
+) -> StepResult:
     """Complete an open user task with form `data` and run the process to its next wait.
+
+    `facts` are values the calling service established itself (an eligibility report, a vote
+    result): they are not checked against the form, may not be supplied by the user, and are
+    recorded apart from the user's input in history.
 
     Raises TaskNotFoundError, TaskNotAllowedError, TaskDataError, InvalidStateError,
     ConcurrentUpdateError (someone completed it first), ProcessError.
@@ -166,10 +177,11 @@ def complete_task(uow: UnitOfWork, task_id: str, actor: str, data: dict[str, Any
 
     workflow = _load(uow, instance, definition)
     waits = _Waits.of(uow, workflow)
+    facts = dict(facts or {})
     current = uow.runtime.task_data(workflow, task_id)
-    before = {key: current.get(key) for key in data}
+    before = {key: current.get(key) for key in data | facts}
     try:
-        uow.runtime.complete_user_task(workflow, task_id, data)
+        uow.runtime.complete_user_task(workflow, task_id, data | facts)
     except LookupError:
         raise ConcurrentUpdateError(f"task {task_id}") from None
     now = uow.clock()

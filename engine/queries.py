@@ -75,3 +75,26 @@ def definition_summaries(session: Session) -> list[DefinitionSummary]:
 def ping(session: Session) -> None:
     """Raise if the database does not answer."""
     session.execute(select(1))
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """An open task with what a service needs to know of its instance."""
+
+    task: TaskView
+    business_key: str | None
+    process_id: str
+    instance_status: str
+
+
+def open_task(session: Session, task_id: str) -> TaskContext | None:
+    row = session.execute(
+        select(HumanTask, ProcessInstance.business_key, ProcessDefinition.process_id, ProcessInstance.status)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(HumanTask.id == task_id, HumanTask.state == TASK_OPEN)
+    ).first()
+    if row is None:
+        return None
+    task, business_key, process_id, status = row
+    return TaskContext(TaskView.of(task), business_key, process_id, status)

@@ -85,7 +85,7 @@ class Decision(DomainBase):
     jurisdiction_id: Mapped[str] = mapped_column(ForeignKey("jurisdiction.id"))
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(60))  # repeats across years: numbering restarts each year
     kind: Mapped[str] = mapped_column(String(20))  # award | revocation
     signed_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
     signed_on: Mapped[date] = mapped_column(Date)

@@ -217,7 +217,6 @@ def upgrade() -> None:
             ["app_user.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("code"),
         sa.UniqueConstraint("jurisdiction_id", "year", "number"),
     )
     op.create_table(
