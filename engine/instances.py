@@ -185,11 +185,12 @@ def complete_task(
     except LookupError:
         raise ConcurrentUpdateError(f"task {task_id}") from None
     now = uow.clock()
+    recorded = {"input": data, "before": before} | ({"facts": facts} if facts else {})
     completed = NewEvent(
         history.TASK_COMPLETED,
         actor,
         now,
-        {"input": data, "before": before},
+        recorded,
         task_id=task_id,
         element_id=task.element_id,
     )

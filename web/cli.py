@@ -105,14 +105,24 @@ def verify_history_command():
 
 
 @cli.command("demo")
+@click.option("--list", "list_users", is_flag=True, help="List the demo users and their roles instead.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON for scripts.")
 @with_appcontext
 @user_errors
-def demo_command():
-    """Load the demo data (idempotent: a second run keeps what is there)."""
+def demo_command(list_users, as_json):
+    """Load the demo province (idempotent: a second run keeps what is there)."""
     from workflows import demo
 
-    summary = demo.load_demo(services(current_app), current_app.config["BPMN_DIR"])
-    click.echo(summary)
+    if not list_users:
+        click.echo(demo.load_demo(services(current_app), current_app.config["BPMN_DIR"]))
+        return
+    listing = demo.demo_users(services(current_app))
+    if as_json:
+        click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"password: {listing['password']}")
+    for user in listing["users"]:
+        click.echo(f"{user['username']:<16} {user['full_name']:<22} {user['unit'] or '':<14} {', '.join(user['roles'])}")
 
 
 @cli.command("scheduler")

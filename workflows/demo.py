@@ -1,63 +1,239 @@
-"""The demo data behind `thidua demo`: the diagrams in bpmn/, a few users, one running instance.
-Idempotent: what is already there is kept."""
+"""The demo province behind `thidua demo`: Nam Định's 2022 campaign (DOMAIN.md), its units,
+blocs, council and staff, the award rule set, nominees whose histories make every award's
+eligibility pass for someone and fail for someone else, and nominations at several steps.
+Demo data only; idempotent (a second run keeps what is there)."""
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from engine import UnitOfWork
+
+from .awards.catalogue import install_rule_set
 from .bootstrap import Services
-from .org.models import RoleAssignment, User
+from .nominations.models import Campaign
+from .org.models import (
+    Bloc,
+    BlocMember,
+    Council,
+    CouncilMember,
+    Jurisdiction,
+    RoleAssignment,
+    Unit,
+    User,
+    bloc_scope,
+    jurisdiction_scope,
+    unit_scope,
+)
 from .processes import services as process_services
 
-DEMO_ACTOR = "demo"
-# Nam Định's 2022 campaign (DOMAIN.md); the nomination issue grows this into the demo province.
-DEMO_USERS = [
-    ("can.bo.so.noi.vu", "Nguyễn Thị Lan", "unit_officer", "unit:SO_NOI_VU"),
-    ("truong.so.noi.vu", "Trần Văn Minh", "unit_head", "unit:SO_NOI_VU"),
-    ("chuyen.vien.ban.tdkt", "Lê Thu Hà", "board_officer", None),
-    ("chu.tich.ubnd", "Phạm Quốc Hùng", "decider", None),
+DEMO_PASSWORD = "thidua-demo-2022"  # demo data only: printed by `thidua demo` and in the README
+PROVINCE = "NAM_DINH"
+YEAR = 2022
+RULE_SET = "NAM_DINH_2022"
+CAMPAIGN = "NAM_DINH_2022"
+
+UNITS = {
+    "SO_NOI_VU": "Sở Nội vụ",
+    "SO_GD_DT": "Sở Giáo dục và Đào tạo",
+    "SO_Y_TE": "Sở Y tế",
+    "SO_VHTTDL": "Sở Văn hóa, Thể thao và Du lịch",
+    "SO_TAI_CHINH": "Sở Tài chính",
+    "SO_KH_DT": "Sở Kế hoạch và Đầu tư",
+    "SO_NN_PTNT": "Sở Nông nghiệp và Phát triển nông thôn",
+    "SO_CONG_THUONG": "Sở Công Thương",
+    "TP_NAM_DINH": "UBND thành phố Nam Định",
+    "HAI_HAU": "UBND huyện Hải Hậu",
+    "GIAO_THUY": "UBND huyện Giao Thủy",
+    "Y_YEN": "UBND huyện Ý Yên",
+}
+# bloc id: (name, kind, head unit, member units)
+BLOCS = {
+    "KHOI_VHXH": ("Khối Văn hóa – Xã hội", "sector", "SO_GD_DT", ["SO_NOI_VU", "SO_GD_DT", "SO_Y_TE", "SO_VHTTDL"]),
+    "KHOI_KINH_TE": (
+        "Khối Kinh tế",
+        "sector",
+        "SO_TAI_CHINH",
+        ["SO_TAI_CHINH", "SO_KH_DT", "SO_NN_PTNT", "SO_CONG_THUONG"],
+    ),
+    "CUM_HUYEN": (
+        "Cụm các huyện, thành phố",
+        "cluster",
+        "TP_NAM_DINH",
+        ["TP_NAM_DINH", "HAI_HAU", "GIAO_THUY", "Y_YEN"],
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    unit: str
+    roles: tuple[tuple[str, str | None], ...]  # (role, scope)
+    council_position: str | None = None
+
+
+J = jurisdiction_scope(PROVINCE)
+USERS = [
+    DemoUser("admin", "Quản trị hệ thống", "SO_NOI_VU", (("admin", J),)),
+    DemoUser("thiet.ke", "Vũ Minh Đức", "SO_NOI_VU", (("designer", J),)),
+    DemoUser("thanh.tra", "Đỗ Thị Hằng", "SO_NOI_VU", (("auditor", J),)),
+    DemoUser("chu.tich", "Phạm Đình Nghị", "SO_NOI_VU", (("decider", J), ("council_member", J)), "chair"),
+    DemoUser("pho.chu.tich", "Trần Lê Đoài", "SO_NOI_VU", (("council_member", J),), "vice_chair"),
+    DemoUser(
+        "gd.noi.vu",
+        "Ngô Thị Hoa",
+        "SO_NOI_VU",
+        (("unit_head", unit_scope("SO_NOI_VU")), ("council_member", J)),
+        "standing_vice_chair",
+    ),
+    DemoUser(
+        "truong.ban",
+        "Lê Văn Thành",
+        "SO_NOI_VU",
+        (("board_head", J), ("council_secretary", J), ("council_member", J)),
+        "vice_chair",
+    ),
+    DemoUser("chuyen.vien.1", "Nguyễn Thu Trang", "SO_NOI_VU", (("board_officer", J),)),
+    DemoUser("chuyen.vien.2", "Hoàng Văn Nam", "SO_NOI_VU", (("board_officer", J),)),
+    DemoUser(
+        "gd.giao.duc",
+        "Cao Xuân Thảo",
+        "SO_GD_DT",
+        (("unit_head", unit_scope("SO_GD_DT")), ("bloc_head", bloc_scope("KHOI_VHXH")), ("council_member", J)),
+        "member",
+    ),
+    DemoUser("tdkt.giao.duc", "Mai Thị Lan", "SO_GD_DT", (("unit_officer", unit_scope("SO_GD_DT")),)),
+    DemoUser(
+        "gd.y.te", "Đoàn Văn Hải", "SO_Y_TE", (("unit_head", unit_scope("SO_Y_TE")), ("council_member", J)), "member"
+    ),
+    DemoUser("tdkt.y.te", "Vũ Thị Mến", "SO_Y_TE", (("unit_officer", unit_scope("SO_Y_TE")),)),
+    DemoUser("gd.van.hoa", "Trịnh Văn Bình", "SO_VHTTDL", (("unit_head", unit_scope("SO_VHTTDL")),)),
+    DemoUser("tdkt.van.hoa", "Phan Thị Yến", "SO_VHTTDL", (("unit_officer", unit_scope("SO_VHTTDL")),)),
+    DemoUser(
+        "gd.tai.chinh",
+        "Bùi Quang Huy",
+        "SO_TAI_CHINH",
+        (("unit_head", unit_scope("SO_TAI_CHINH")), ("bloc_head", bloc_scope("KHOI_KINH_TE")), ("council_member", J)),
+        "member",
+    ),
+    DemoUser("tdkt.tai.chinh", "Lưu Thị Nga", "SO_TAI_CHINH", (("unit_officer", unit_scope("SO_TAI_CHINH")),)),
+    DemoUser("gd.ke.hoach", "Đinh Công Sơn", "SO_KH_DT", (("unit_head", unit_scope("SO_KH_DT")),)),
+    DemoUser("tdkt.ke.hoach", "Tạ Thị Thu", "SO_KH_DT", (("unit_officer", unit_scope("SO_KH_DT")),)),
+    DemoUser(
+        "ct.thanh.pho",
+        "Nguyễn Anh Tuấn",
+        "TP_NAM_DINH",
+        (("unit_head", unit_scope("TP_NAM_DINH")), ("bloc_head", bloc_scope("CUM_HUYEN")), ("council_member", J)),
+        "member",
+    ),
+    DemoUser("tdkt.thanh.pho", "Lại Thị Hương", "TP_NAM_DINH", (("unit_officer", unit_scope("TP_NAM_DINH")),)),
+    DemoUser(
+        "ct.hai.hau",
+        "Trần Văn Phúc",
+        "HAI_HAU",
+        (("unit_head", unit_scope("HAI_HAU")), ("council_member", J)),
+        "member",
+    ),
+    DemoUser("tdkt.hai.hau", "Đặng Thị Liên", "HAI_HAU", (("unit_officer", unit_scope("HAI_HAU")),)),
+    DemoUser("ct.giao.thuy", "Phạm Văn Cường", "GIAO_THUY", (("unit_head", unit_scope("GIAO_THUY")),)),
+    DemoUser("tdkt.giao.thuy", "Hà Thị Nhung", "GIAO_THUY", (("unit_officer", unit_scope("GIAO_THUY")),)),
+    DemoUser("ct.y.yen", "Vũ Đức Thắng", "Y_YEN", (("unit_head", unit_scope("Y_YEN")),)),
 ]
+# Members of the other blocs' units (bloc scoring and votes).
+BLOC_MEMBER_ROLE = "bloc_member"
 
 
 def load_demo(services: Services, bpmn_dir: str | Path) -> str:
-    """Deploy bpmn/, add the demo users, start one instance of each process that has none."""
-    lines = []
-    if any(Path(bpmn_dir).rglob("*.bpmn")):
-        for deployed in process_services.deploy(services, [bpmn_dir], DEMO_ACTOR):
-            lines.append(
-                f"{deployed.process_id} version {deployed.version} ({'deployed' if deployed.created else 'unchanged'})"
-            )
-    added = _add_users(services)
-    lines.append(f"{added} demo users added" if added else "demo users present")
-    for process_id in _processes_without_instances(services):
-        result = process_services.start_process(
-            services, process_id, DEMO_ACTOR, {"unit": "unit:SO_NOI_VU"}, business_key=f"demo-{process_id}"
-        )
-        lines.append(f"started {process_id}: {result.instance_id}")
+    """Deploy the processes, then add what is missing of the province; returns a summary."""
+    bpmn_dir = Path(bpmn_dir)
+    lines = [
+        f"{d.process_id} version {d.version} ({'deployed' if d.created else 'unchanged'})"
+        for d in process_services.deploy(services, [bpmn_dir / "processes", bpmn_dir / "forms"], "demo")
+    ]
+    with services.uow() as uow:
+        if uow.session.get(Jurisdiction, PROVINCE) is None:
+            _add_province(uow, bpmn_dir / "decisions")
+            lines.append(f"demo province added: {len(UNITS)} units, {len(BLOCS)} blocs, {len(USERS)} users")
+        else:
+            lines.append("demo province present")
+        uow.commit()
+    lines.append(f"demo password for every user: {DEMO_PASSWORD}")
     return "\n".join(lines)
 
 
-def _add_users(services: Services) -> int:
-    added = 0
-    with services.uow() as uow:
-        session = uow.session
-        for username, full_name, role, scope in DEMO_USERS:
-            if session.scalar(select(User.id).where(User.username == username)):
-                continue
-            user = User(id=str(uuid.uuid4()), username=username, full_name=full_name, active=True)
-            session.add(user)
-            session.flush()
-            session.add(RoleAssignment(user_id=user.id, role=role, scope=scope))
-            added += 1
-        uow.commit()
-    return added
+def demo_users(services: Services) -> dict:
+    """Who does what in the demo: {"password", "users": [{username, full_name, roles, unit, bloc}]}."""
+    with services.session_factory() as session:
+        blocs = {m.unit_id: m.bloc_id for m in session.scalars(select(BlocMember).where(BlocMember.year == YEAR))}
+        users = []
+        for user in session.scalars(select(User).order_by(User.username)):
+            roles = session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id)).all()
+            users.append(
+                {
+                    "username": user.username,
+                    "full_name": user.full_name,
+                    "roles": sorted(set(roles)),
+                    "unit": user.unit_id,
+                    "bloc": blocs.get(user.unit_id),
+                }
+            )
+    return {"password": DEMO_PASSWORD, "users": users}
 
 
-def _processes_without_instances(services: Services) -> list[str]:
-    summaries = process_services.definition_summaries(services)
-    deployed = {s.process_id for s in summaries}
-    started = {s.process_id for s in summaries if s.instances}
-    return sorted(deployed - started)
+def _add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
+    session = uow.session
+    session.add(Jurisdiction(id=PROVINCE, name="Tỉnh Nam Định", level="province", decision_suffix="QĐ-UBND"))
+    session.flush()
+    session.add_all(Unit(id=unit_id, name=name, jurisdiction_id=PROVINCE) for unit_id, name in UNITS.items())
+    session.flush()
+    for bloc_id, (name, kind, head, members) in BLOCS.items():
+        session.add(Bloc(id=bloc_id, name=name, kind=kind, jurisdiction_id=PROVINCE))
+        session.flush()
+        session.add_all(BlocMember(bloc_id=bloc_id, unit_id=unit, year=YEAR, is_head=unit == head) for unit in members)
+    council = Council(
+        id="HDTDKT_NAM_DINH", name="Hội đồng Thi đua – Khen thưởng tỉnh Nam Định", jurisdiction_id=PROVINCE
+    )
+    session.add(council)
+    password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    for spec in USERS:
+        user = User(
+            id=spec.username,
+            username=spec.username,
+            full_name=spec.full_name,
+            active=True,
+            unit_id=spec.unit,
+            password_hash=password_hash,
+        )
+        session.add(user)
+        session.flush()
+        session.add_all(RoleAssignment(user_id=user.id, role=role, scope=scope) for role, scope in spec.roles)
+        if spec.council_position:
+            session.add(
+                CouncilMember(council_id=council.id, user_id=user.id, position=spec.council_position, unit_id=spec.unit)
+            )
+    for bloc_id, (_name, _kind, _head, members) in BLOCS.items():
+        for spec in USERS:
+            if spec.unit in members and any(role == "unit_head" for role, _ in spec.roles):
+                session.add(RoleAssignment(user_id=spec.username, role=BLOC_MEMBER_ROLE, scope=bloc_scope(bloc_id)))
+    session.add(
+        Campaign(
+            id=CAMPAIGN,
+            jurisdiction_id=PROVINCE,
+            name="Phong trào thi đua năm 2022",
+            year=YEAR,
+            theme="Đoàn kết, kỷ cương, chủ động thích ứng, an toàn hiệu quả, phát triển kinh tế – xã hội",
+            registration_deadline=date(2022, 3, 31),
+            submission_deadline=date(2022, 12, 15),
+        )
+    )
+    session.flush()
+    install_rule_set(
+        uow, RULE_SET, PROVINCE, "Quy định khen thưởng tỉnh Nam Định", date(2022, 1, 1), None, dmn_dir=decisions_dir
+    )

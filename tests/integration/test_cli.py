@@ -93,8 +93,38 @@ def test_unreachable_database_is_one_line(tmp_path):
     assert_one_line_error(result, "database error")
 
 
-def test_demo_is_idempotent_and_serves_its_data(run):
+def test_demo_is_idempotent(run):
     first = run("demo").stdout
-    assert "nomination version 1 (deployed)" in first and "started nomination" in first
+    assert "nomination version 1 (deployed)" in first and "demo province added" in first
     second = run("demo").stdout
-    assert "nomination version 1 (unchanged)" in second and "started" not in second
+    assert "nomination version 1 (unchanged)" in second and "demo province present" in second
+    assert "thidua-demo-2022" in second
+
+
+def test_demo_lists_who_does_what_as_json(run):
+    run("demo")
+    listing = json.loads(run("demo", "--list", "--json").stdout)
+    users = {user["username"]: user for user in listing["users"]}
+    assert listing["password"] == "thidua-demo-2022" and "admin" in users and len(users) >= 25
+    every_role = {role for user in users.values() for role in user["roles"]}
+    assert every_role >= {
+        "unit_officer",
+        "unit_head",
+        "bloc_head",
+        "bloc_member",
+        "board_officer",
+        "board_head",
+        "council_secretary",
+        "council_member",
+        "decider",
+        "designer",
+        "auditor",
+        "admin",
+    }
+    assert users["tdkt.y.te"] | {"roles": None} == {
+        "username": "tdkt.y.te",
+        "full_name": "Vũ Thị Mến",
+        "roles": None,
+        "unit": "SO_Y_TE",
+        "bloc": "KHOI_VHXH",
+    }

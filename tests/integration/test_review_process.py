@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+import engine
 from engine import (
     InvalidStateError,
     TaskDataError,
@@ -195,3 +196,15 @@ def test_candidates_see_their_tasks_in_the_projection(review):
         everywhere = queries.open_tasks(session, assignments=[("clerk", None)])
     assert [t.instance_id for t in mine] == [b]
     assert {t.instance_id for t in everywhere} == {a, b}
+
+
+def test_facts_bypass_the_form_and_are_recorded_apart_from_the_input(review):
+    instance_id = start(review).instance_id
+    task = only_task(review, instance_id)
+    with review.uow() as uow:
+        engine.complete_task(uow, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70}, facts={"checked_by": "rules"})
+        uow.commit()
+    with review.session_factory() as session:
+        (completed,) = [e for e in queries.instance_history(session, instance_id) if e.type == "TaskCompleted"]
+    assert completed.data["input"] == {"title": "Hồ sơ", "score": 70}
+    assert completed.data["facts"] == {"checked_by": "rules"}

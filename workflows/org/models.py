@@ -101,6 +101,7 @@ class User(DomainBase):
     full_name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None: cannot sign in
 
 
 class RoleAssignment(DomainBase):

@@ -1,5 +1,5 @@
 """The org chart: jurisdictions, units, blocs with yearly members and head, councils and their
-members; users belong to a unit.
+members; users belong to a unit and may have a password hash.
 
 Revision ID: 0002
 Revises: 0001
@@ -58,10 +58,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("app_user") as batch:
         batch.add_column(sa.Column("unit_id", sa.String(50), sa.ForeignKey("unit.id", name="fk_app_user_unit")))
+        batch.add_column(sa.Column("password_hash", sa.String(200)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("app_user") as batch:
+        batch.drop_column("password_hash")
         batch.drop_column("unit_id")
     for table in ("council_member", "council", "bloc_member", "bloc", "unit", "jurisdiction"):
         op.drop_table(table)
