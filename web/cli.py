@@ -122,7 +122,8 @@ def demo_command(list_users, as_json):
         return
     click.echo(f"password: {listing['password']}")
     for user in listing["users"]:
-        click.echo(f"{user['username']:<16} {user['full_name']:<22} {user['unit'] or '':<14} {', '.join(user['roles'])}")
+        roles = ", ".join(user["roles"])
+        click.echo(f"{user['username']:<16} {user['full_name']:<22} {user['unit'] or '':<14} {roles}")
 
 
 @cli.command("scheduler")

@@ -12,11 +12,21 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from engine import UnitOfWork
+from engine import UnitOfWork, queries
 
 from .awards.catalogue import install_rule_set
 from .bootstrap import Services
+from .nominations import services as nominations
 from .nominations.models import Campaign
+from .nominees.models import (
+    SUBJECT_PERSON,
+    SUBJECT_UNIT,
+    AchievementRecord,
+    Initiative,
+    PerformanceRating,
+    Person,
+    Restriction,
+)
 from .org.models import (
     Bloc,
     BlocMember,
@@ -149,6 +159,138 @@ USERS = [
 # Members of the other blocs' units (bloc scoring and votes).
 BLOC_MEMBER_ROLE = "bloc_member"
 
+HTXS, HTT, HT = "HTXSNV", "HTTNV", "HTNV"
+
+
+@dataclass(frozen=True)
+class DemoNominee:
+    """A person whose history makes `award` pass (eligible) or fail for the 2022 campaign."""
+
+    id: str
+    full_name: str
+    unit: str
+    award: str
+    eligible: bool
+    ratings: dict[int, str]
+    titles: dict[int, tuple[str, ...]]
+    initiatives: tuple[tuple[int, str], ...] = ()
+    recruited_on: date = date(2012, 9, 1)
+    restricted: str | None = None
+
+
+def _years(first: int, last: int, rating: str) -> dict[int, str]:
+    return {year: rating for year in range(first, last + 1)}
+
+
+NOMINEES = [
+    DemoNominee("nv-ldtt-dat", "Trần Thị Thu Hà", "SO_Y_TE", "LDTT", True, {2022: HTT}, {}),
+    DemoNominee(
+        "nv-ldtt-moi", "Lê Minh Khoa", "SO_Y_TE", "LDTT", False, {2022: HTT}, {}, recruited_on=date(2022, 9, 1)
+    ),
+    DemoNominee("nv-cstdcs-dat", "Phạm Thị Hồng", "SO_GD_DT", "CSTDCS", True, {2022: HTXS}, {2022: ("LDTT",)}),
+    DemoNominee("nv-cstdcs-chua", "Đỗ Văn Long", "SO_GD_DT", "CSTDCS", False, {2022: HTT}, {2022: ("LDTT",)}),
+    DemoNominee(
+        "nv-cstdt-dat",
+        "Nguyễn Thị Thanh",
+        "SO_GD_DT",
+        "CSTD_TINH",
+        True,
+        _years(2020, 2022, HTXS),
+        {y: ("LDTT", "CSTDCS") for y in (2020, 2021, 2022)},
+        ((2022, "province"),),
+    ),
+    DemoNominee(
+        "nv-cstdt-chua",
+        "Vũ Quang Minh",
+        "SO_Y_TE",
+        "CSTD_TINH",
+        False,
+        _years(2021, 2022, HTXS),
+        {y: ("LDTT", "CSTDCS") for y in (2021, 2022)},
+        ((2022, "province"),),
+    ),
+    DemoNominee(
+        "nv-cstdtq-dat",
+        "Hoàng Thị Mai",
+        "SO_Y_TE",
+        "CSTD_TQ",
+        True,
+        _years(2020, 2022, HTXS),
+        {2020: ("CSTDCS",), 2021: ("CSTD_TINH",), 2022: ("CSTD_TINH",)},
+        ((2022, "national"),),
+    ),
+    DemoNominee(
+        "nv-cstdtq-chua",
+        "Bùi Văn Toàn",
+        "SO_TAI_CHINH",
+        "CSTD_TQ",
+        False,
+        _years(2021, 2022, HTXS),
+        {2021: ("CSTDCS",), 2022: ("CSTD_TINH",)},
+        ((2022, "province"),),
+    ),
+    DemoNominee(
+        "nv-bkt-dat",
+        "Đinh Thị Lan Anh",
+        "SO_TAI_CHINH",
+        "BK_TINH",
+        True,
+        _years(2021, 2022, HTXS),
+        {y: ("LDTT", "CSTDCS") for y in (2021, 2022)},
+        ((2021, "unit"), (2022, "unit")),
+    ),
+    DemoNominee(
+        "nv-bkt-chua",
+        "Ngô Văn Hùng",
+        "SO_TAI_CHINH",
+        "BK_TINH",
+        False,
+        _years(2021, 2022, HTXS),
+        {y: ("LDTT", "CSTDCS") for y in (2021, 2022)},
+        ((2022, "unit"),),
+    ),
+    DemoNominee(
+        "nv-bkttg-dat",
+        "Cao Thị Phương",
+        "SO_KH_DT",
+        "BK_TTG",
+        True,
+        _years(2016, 2022, HTT),
+        {2016: ("BK_TINH",), 2018: ("CSTDCS",), 2020: ("CSTDCS",), 2022: ("CSTDCS",)},
+    ),
+    DemoNominee(
+        "nv-bkttg-chua",
+        "Lý Văn Đạt",
+        "SO_KH_DT",
+        "BK_TTG",
+        False,
+        _years(2019, 2022, HTT),
+        {2018: ("BK_TINH",), 2020: ("CSTDCS",), 2022: ("CSTDCS",)},
+    ),
+    DemoNominee("nv-gk-dat", "Tô Thị Hạnh", "TP_NAM_DINH", "GIAY_KHEN", True, {2022: HTT}, {}),
+    DemoNominee(
+        "nv-gk-ky-luat", "Mạc Văn Tài", "TP_NAM_DINH", "GIAY_KHEN", False, {2022: HTT}, {}, restricted="discipline"
+    ),
+]
+# Staff of the two communes whose collectives qualify (Hải Hậu) and do not (Giao Thủy).
+UNIT_STAFF = {
+    "HAI_HAU": [(HTXS, ("LDTT", "CSTDCS")), (HTT, ("LDTT",)), (HTT, ("LDTT",)), (HTT, ())],
+    "GIAO_THUY": [(HTT, ("LDTT",)), (HT, ()), (HT, ()), ("KHT", ())],
+}
+# (unit, award, eligible): collectives and bloc-chosen flags.
+UNIT_AWARDS = [
+    ("HAI_HAU", "TTLDTT", True),
+    ("GIAO_THUY", "TTLDTT", False),
+    ("HAI_HAU", "TTLDXS", True),
+    ("GIAO_THUY", "TTLDXS", False),
+    ("TP_NAM_DINH", "CO_TINH", True),
+    ("Y_YEN", "CO_TINH", False),
+    ("SO_TAI_CHINH", "CO_CP", True),
+    ("SO_KH_DT", "CO_CP", False),
+]
+# Unit records of 2022: the cluster chose Nam Định city as its leader; Finance holds the flag.
+UNIT_RECORDS = [("TP_NAM_DINH", "BLOC_LEADER"), ("SO_TAI_CHINH", "CO_TINH")]
+
 
 def load_demo(services: Services, bpmn_dir: str | Path) -> str:
     """Deploy the processes, then add what is missing of the province; returns a summary."""
@@ -158,14 +300,85 @@ def load_demo(services: Services, bpmn_dir: str | Path) -> str:
         for d in process_services.deploy(services, [bpmn_dir / "processes", bpmn_dir / "forms"], "demo")
     ]
     with services.uow() as uow:
-        if uow.session.get(Jurisdiction, PROVINCE) is None:
+        added = uow.session.get(Jurisdiction, PROVINCE) is None
+        if added:
             _add_province(uow, bpmn_dir / "decisions")
-            lines.append(f"demo province added: {len(UNITS)} units, {len(BLOCS)} blocs, {len(USERS)} users")
-        else:
-            lines.append("demo province present")
         uow.commit()
+    if added:
+        for nomination_id, steps in DEMO_NOMINATIONS:
+            _advance(services, nomination_id, steps)
+        lines.append(
+            f"demo province added: {len(UNITS)} units, {len(BLOCS)} blocs, {len(USERS)} users, "
+            f"{len(DEMO_NOMINATIONS)} nominations at several steps"
+        )
+    else:
+        lines.append("demo province present")
     lines.append(f"demo password for every user: {DEMO_PASSWORD}")
     return "\n".join(lines)
+
+
+# Nominations left at several steps: (nominee, award, unit, officer, route), then the steps
+# taken as (element, actor, form data).
+_DRAFT = ("draft_nomination", None, {"summary": "Hoàn thành xuất sắc nhiệm vụ năm 2022"})
+DEMO_NOMINATIONS = [
+    (("nv-ldtt-dat", "LDTT", "SO_Y_TE", "tdkt.y.te", "merit"), [_DRAFT]),
+    (
+        ("nv-cstdcs-dat", "CSTDCS", "SO_GD_DT", "tdkt.giao.duc", "merit"),
+        [_DRAFT, ("sign_nomination", "gd.giao.duc", {})],
+    ),
+    (
+        ("nv-bkt-dat", "BK_TINH", "SO_TAI_CHINH", "tdkt.tai.chinh", "merit"),
+        [
+            _DRAFT,
+            ("sign_nomination", "gd.tai.chinh", {}),
+            ("bloc_review", "gd.tai.chinh", {"approved": True}),
+            ("receive_nomination", "chuyen.vien.1", {"complete": True}),
+        ],
+    ),
+    (
+        ("nv-cstdt-dat", "CSTD_TINH", "SO_GD_DT", "tdkt.giao.duc", "merit"),
+        [
+            _DRAFT,
+            ("sign_nomination", "gd.giao.duc", {}),
+            ("bloc_review", "gd.giao.duc", {"approved": True}),
+            ("receive_nomination", "chuyen.vien.2", {"complete": True}),
+            ("appraise_nomination", "chuyen.vien.2", {"recommend": True, "report": "Đủ tiêu chuẩn"}),
+        ],
+    ),
+    (
+        ("nv-gk-dat", "GIAY_KHEN", "TP_NAM_DINH", "tdkt.thanh.pho", "ad_hoc"),
+        [
+            _DRAFT,
+            ("sign_nomination", "ct.thanh.pho", {}),
+            ("receive_nomination", "chuyen.vien.1", {"complete": True}),
+            ("sign_decision", "chu.tich", {"granted": True}),
+            ("notify_result", "chuyen.vien.1", {}),
+        ],
+    ),
+]
+
+
+def _advance(services: Services, nomination: tuple, steps: list) -> None:
+    person_id, award, unit, officer, route = nomination
+    with services.uow() as uow:
+        created = nominations.create_nomination(
+            uow,
+            officer,
+            campaign_id=CAMPAIGN,
+            award_code=award,
+            nominating_unit_id=unit,
+            year=YEAR,
+            person_id=person_id,
+            route=route,
+        )
+        uow.commit()
+    for element, actor, data in steps:
+        with services.uow() as uow:
+            (task,) = [
+                t for t in queries.open_tasks(uow.session, instance_id=created.instance_id) if t.element_id == element
+            ]
+            nominations.complete_step(uow, actor or officer, task.id, data)
+            uow.commit()
 
 
 def demo_users(services: Services) -> dict:
@@ -237,3 +450,55 @@ def _add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
     install_rule_set(
         uow, RULE_SET, PROVINCE, "Quy định khen thưởng tỉnh Nam Định", date(2022, 1, 1), None, dmn_dir=decisions_dir
     )
+    _add_histories(uow)
+
+
+def _add_histories(uow: UnitOfWork) -> None:
+    """Nominee histories (DOMAIN.md awards) and the staff behind the collective awards."""
+    session = uow.session
+    for nominee in NOMINEES:
+        session.add(
+            Person(id=nominee.id, full_name=nominee.full_name, unit_id=nominee.unit, recruited_on=nominee.recruited_on)
+        )
+        session.flush()
+        session.add_all(PerformanceRating(person_id=nominee.id, year=y, rating=r) for y, r in nominee.ratings.items())
+        session.add_all(
+            AchievementRecord(subject_kind=SUBJECT_PERSON, subject_id=nominee.id, year=y, award_code=code)
+            for y, codes in nominee.titles.items()
+            for code in codes
+        )
+        session.add_all(
+            Initiative(person_id=nominee.id, year=y, scope=scope, title="Sáng kiến cải tiến quy trình")
+            for y, scope in nominee.initiatives
+        )
+        if nominee.restricted:
+            session.add(
+                Restriction(
+                    subject_kind=SUBJECT_PERSON,
+                    subject_id=nominee.id,
+                    kind=nominee.restricted,
+                    started_on=date(2022, 10, 1),
+                )
+            )
+    for unit, staff in UNIT_STAFF.items():
+        for number, (rating, titles) in enumerate(staff, start=1):
+            person_id = f"cb-{unit.lower()}-{number}"
+            session.add(
+                Person(
+                    id=person_id,
+                    full_name=f"Cán bộ {number} {UNITS[unit]}",
+                    unit_id=unit,
+                    recruited_on=date(2015, 1, 1),
+                )
+            )
+            session.flush()
+            session.add(PerformanceRating(person_id=person_id, year=YEAR, rating=rating))
+            session.add_all(
+                AchievementRecord(subject_kind=SUBJECT_PERSON, subject_id=person_id, year=YEAR, award_code=code)
+                for code in titles
+            )
+    session.add_all(
+        AchievementRecord(subject_kind=SUBJECT_UNIT, subject_id=unit, year=YEAR, award_code=code)
+        for unit, code in UNIT_RECORDS
+    )
+    session.flush()

@@ -28,10 +28,12 @@ def province(services):
     with services.uow() as uow:
         uow.session.add(Jurisdiction(id=PROVINCE, name="Tỉnh Nam Định", level="province", decision_suffix="QĐ-UBND"))
         uow.session.flush()
-        uow.session.add_all([
-            Unit(id="SO_NOI_VU", name="Sở Nội vụ", jurisdiction_id=PROVINCE),
-            Unit(id="SO_TAI_CHINH", name="Sở Tài chính", jurisdiction_id=PROVINCE),
-        ])
+        uow.session.add_all(
+            [
+                Unit(id="SO_NOI_VU", name="Sở Nội vụ", jurisdiction_id=PROVINCE),
+                Unit(id="SO_TAI_CHINH", name="Sở Tài chính", jurisdiction_id=PROVINCE),
+            ]
+        )
         uow.session.flush()
         install_rule_set(uow, RULE_SET, PROVINCE, "Quy định khen thưởng từ 2024", date(2024, 1, 1), None)
         uow.commit()
@@ -88,8 +90,10 @@ def test_install_stores_awards_and_every_dmn_file(province):
 def test_ldtt_is_met_failed_or_unknown_from_the_history(province):
     add_history(
         province,
-        person("an"), PerformanceRating(person_id="an", year=2024, rating="HTTNV"),
-        person("binh", recruited_on=date(2024, 7, 2)), PerformanceRating(person_id="binh", year=2024, rating="HTXSNV"),
+        person("an"),
+        PerformanceRating(person_id="an", year=2024, rating="HTTNV"),
+        person("binh", recruited_on=date(2024, 7, 2)),
+        PerformanceRating(person_id="binh", year=2024, rating="HTXSNV"),
         person("chi"),
     )
     assert check(province, "LDTT", person_id="an").eligible
@@ -103,14 +107,18 @@ def test_ldtt_is_met_failed_or_unknown_from_the_history(province):
 def test_cstd_tinh_counts_an_unbroken_run_of_merit_titles(province):
     add_history(
         province,
-        person("dung"), *(title("dung", y, "CSTDCS") for y in (2022, 2023, 2024)),
+        person("dung"),
+        *(title("dung", y, "CSTDCS") for y in (2022, 2023, 2024)),
         Initiative(person_id="dung", year=2023, scope="province", title="Số hóa hồ sơ khen thưởng"),
         # an ad hoc title does not count towards merit awards (Decree 98/2023 Art. 4)
-        person("giang"), title("giang", 2022, "CSTDCS", merit=False),
+        person("giang"),
+        title("giang", 2022, "CSTDCS", merit=False),
         *(title("giang", y, "CSTDCS") for y in (2023, 2024)),
         Initiative(person_id="giang", year=2024, scope="national", title="Phần mềm bình xét"),
         # a run already rewarded with CSTD_TINH is not counted again
-        person("ha"), *(title("ha", y, "CSTDCS") for y in range(2019, 2025)), title("ha", 2023, "CSTD_TINH"),
+        person("ha"),
+        *(title("ha", y, "CSTDCS") for y in range(2019, 2025)),
+        title("ha", 2023, "CSTD_TINH"),
     )
     assert check(province, "CSTD_TINH", person_id="dung").eligible
     giang = statuses(check(province, "CSTD_TINH", person_id="giang"))
@@ -125,10 +133,20 @@ def test_person_features_read_the_whole_history(province):
     add_history(
         province,
         person("khanh", recruited_on=date(2017, 3, 15)),
-        *(PerformanceRating(person_id="khanh", year=y, rating=r) for y, r in
-          [(2018, "HTNV"), (2019, "HTTNV"), (2020, "HTXSNV"), (2021, "HTTNV"), (2022, "HTXSNV"), (2023, "HTXSNV"),
-           (2024, "HTXSNV")]),
-        title("khanh", 2019, "BK_TINH"), title("khanh", 2024, "LDTT"),
+        *(
+            PerformanceRating(person_id="khanh", year=y, rating=r)
+            for y, r in [
+                (2018, "HTNV"),
+                (2019, "HTTNV"),
+                (2020, "HTXSNV"),
+                (2021, "HTTNV"),
+                (2022, "HTXSNV"),
+                (2023, "HTXSNV"),
+                (2024, "HTXSNV"),
+            ]
+        ),
+        title("khanh", 2019, "BK_TINH"),
+        title("khanh", 2024, "LDTT"),
         *(title("khanh", y, "CSTDCS") for y in (2020, 2022, 2023, 2024)),
         title("khanh", 2025, "CSTDCS"),  # after the achievement year: ignored
         Initiative(person_id="khanh", year=2023, scope="unit", title="a"),
@@ -153,7 +171,10 @@ def test_person_features_read_the_whole_history(province):
             "restricted": False,
         }
     assert statuses(check(province, "BK_TTG", person_id="khanh")) == {
-        "holds_bk_tinh": "met", "good_rating_years": "met", "cstdcs_count": "met", "no_restriction": "met",
+        "holds_bk_tinh": "met",
+        "good_rating_years": "met",
+        "cstdcs_count": "met",
+        "no_restriction": "met",
     }
     assert check(province, "BK_TINH", person_id="khanh").eligible
     assert statuses(check(province, "CSTD_TQ", person_id="khanh"))["cstd_tinh_consecutive"] == "not_met"
@@ -170,7 +191,10 @@ def test_collective_awards_read_the_members(province):
     )
     report = check(province, "TTLDXS", unit_id="SO_NOI_VU")
     assert statuses(report) == {
-        "members_complete_tasks": "unknown", "ldtt_share": "met", "cstdcs_member": "met", "no_restriction": "met",
+        "members_complete_tasks": "unknown",
+        "ldtt_share": "met",
+        "cstdcs_member": "met",
+        "no_restriction": "met",
     }
     add_history(province, PerformanceRating(person_id="m9", year=2024, rating="KHT"))
     report = check(province, "TTLDXS", unit_id="SO_NOI_VU")
@@ -198,13 +222,25 @@ def test_co_tinh_follows_the_bloc_vote(province):
 def test_an_open_restriction_fails_every_award(province):
     add_history(
         province,
-        person("lan"), PerformanceRating(person_id="lan", year=2024, rating="HTXSNV"),
-        Restriction(subject_kind="person", subject_id="lan", kind="discipline", started_on=date(2024, 6, 1),
-                    ended_on=date(2025, 2, 28)),
-        Restriction(subject_kind="person", subject_id="lan", kind="investigation", started_on=date(2025, 3, 1),
-                    ended_on=None),
-        Restriction(subject_kind="unit", subject_id="SO_NOI_VU", kind="inspection", started_on=date(2025, 1, 1),
-                    ended_on=date(2025, 3, 1)),
+        person("lan"),
+        PerformanceRating(person_id="lan", year=2024, rating="HTXSNV"),
+        Restriction(
+            subject_kind="person",
+            subject_id="lan",
+            kind="discipline",
+            started_on=date(2024, 6, 1),
+            ended_on=date(2025, 2, 28),
+        ),
+        Restriction(
+            subject_kind="person", subject_id="lan", kind="investigation", started_on=date(2025, 3, 1), ended_on=None
+        ),
+        Restriction(
+            subject_kind="unit",
+            subject_id="SO_NOI_VU",
+            kind="inspection",
+            started_on=date(2025, 1, 1),
+            ended_on=date(2025, 3, 1),
+        ),
     )
     with province.uow() as uow:
         assert [r.kind for r in awards.open_restrictions(uow, "person", "lan", CHECKED_ON)] == ["investigation"]
@@ -224,8 +260,9 @@ def test_rule_set_in_force_is_chosen_by_achievement_year(province, tmp_path):
     ldtt = old_rules / "eligibility_ldtt.dmn"
     ldtt.write_text(stricter_ldtt(ldtt.read_text(encoding="utf-8")), encoding="utf-8")
     with province.uow() as uow:
-        install_rule_set(uow, "ND_2022", PROVINCE, "Quy định 2022–2023", date(2022, 1, 1), date(2023, 12, 31),
-                         dmn_dir=old_rules)
+        install_rule_set(
+            uow, "ND_2022", PROVINCE, "Quy định 2022–2023", date(2022, 1, 1), date(2023, 12, 31), dmn_dir=old_rules
+        )
         uow.commit()
     with province.uow() as uow:
         assert awards.rule_set_in_force(uow, PROVINCE, 2022).id == "ND_2022"
@@ -286,15 +323,19 @@ def test_rule_files_that_do_not_parse_are_refused(province, tmp_path):
     shutil.copytree(DMN_DIR, tmp_path / "decisions")
     (tmp_path / "decisions" / "eligibility_ldtt.dmn").write_text("<definitions", encoding="utf-8")
     with province.uow() as uow, pytest.raises(DefinitionError) as caught:
-        install_rule_set(uow, "ND_2020", PROVINCE, "Hỏng", date(2020, 1, 1), date(2020, 12, 31),
-                         dmn_dir=tmp_path / "decisions")
+        install_rule_set(
+            uow, "ND_2020", PROVINCE, "Hỏng", date(2020, 1, 1), date(2020, 12, 31), dmn_dir=tmp_path / "decisions"
+        )
     assert caught.value.file == "eligibility_ldtt.dmn"
 
 
 def test_the_nominee_must_match_the_award_subject(province):
     add_history(province, person("oanh"))
-    for code, nominee in [("LDTT", {"unit_id": "SO_NOI_VU"}), ("TTLDTT", {"person_id": "oanh"}),
-                          ("LDTT", {"person_id": "oanh", "unit_id": "SO_NOI_VU"})]:
+    for code, nominee in [
+        ("LDTT", {"unit_id": "SO_NOI_VU"}),
+        ("TTLDTT", {"person_id": "oanh"}),
+        ("LDTT", {"person_id": "oanh", "unit_id": "SO_NOI_VU"}),
+    ]:
         with pytest.raises(DomainError) as caught:
             check(province, code, **nominee)
         assert caught.value.code == "wrong_subject"

@@ -25,8 +25,17 @@ WHEN = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 LATER = datetime(2026, 3, 17, 2, 0, tzinfo=timezone.utc)
 
 UNITS = (
-    "VP_UBND", "SO_NOI_VU", "LIEN_DOAN_LD", "MAT_TRAN", "SO_GIAO_DUC", "SO_Y_TE", "SO_TAI_CHINH", "SO_XAY_DUNG",
-    "SO_CONG_THUONG", "TRUONG_THPT", "UBND_XA_A",
+    "VP_UBND",
+    "SO_NOI_VU",
+    "LIEN_DOAN_LD",
+    "MAT_TRAN",
+    "SO_GIAO_DUC",
+    "SO_Y_TE",
+    "SO_TAI_CHINH",
+    "SO_XAY_DUNG",
+    "SO_CONG_THUONG",
+    "TRUONG_THPT",
+    "UBND_XA_A",
 )
 # A council of 9: (user id, position, unit the member comes from)
 MEMBERS = (
@@ -101,16 +110,29 @@ def org(services):
         add_rule_set(session, RULES_PRESENT, date(2025, 6, 1), denominator="PRESENT")
         session.add(
             Campaign(
-                id="PT_2025", jurisdiction_id=PROVINCE, name="Phong trào thi đua 2025", theme="Đoàn kết, kỷ cương",
-                year=2025, registration_deadline=date(2025, 3, 31),
+                id="PT_2025",
+                jurisdiction_id=PROVINCE,
+                name="Phong trào thi đua 2025",
+                theme="Đoàn kết, kỷ cương",
+                year=2025,
+                registration_deadline=date(2025, 3, 31),
             )
         )
         session.flush()
         session.add_all(
             Nomination(
-                id=nomination_id, campaign_id="PT_2025", rule_set_id=RULES_ALL, award_code=award_code, route="merit",
-                nominee_unit_id=nominee_unit, nominating_unit_id=nominating_unit, achievement_year=2025,
-                summary="-", status="APPRAISED", created_by="secretary", created_at=WHEN,
+                id=nomination_id,
+                campaign_id="PT_2025",
+                rule_set_id=RULES_ALL,
+                award_code=award_code,
+                route="merit",
+                nominee_unit_id=nominee_unit,
+                nominating_unit_id=nominating_unit,
+                achievement_year=2025,
+                summary="-",
+                status="APPRAISED",
+                created_by="secretary",
+                created_at=WHEN,
             )
             for nomination_id, award_code, nominating_unit, nominee_unit in NOMINATIONS
         )
@@ -323,10 +345,15 @@ def test_no_table_or_history_row_can_tell_who_voted_how(org):
     with org.database.connect() as connection:
         inspector = inspect(connection)
         assert {column["name"] for column in inspector.get_columns("item_voter")} == {
-            "item_id", "user_id", "recused", "has_voted",
+            "item_id",
+            "user_id",
+            "recused",
+            "has_voted",
         }
         assert {column["name"] for column in inspector.get_columns("session_attendance")} == {
-            "session_id", "user_id", "present",
+            "session_id",
+            "user_id",
+            "present",
         }
         for table in SCHEMA.sorted_tables:
             names = [column["name"] for column in inspector.get_columns(table.name)]

@@ -63,7 +63,9 @@ def test_numbers_are_consecutive_and_coded_with_the_jurisdiction_suffix(org):
 
 def test_each_jurisdiction_numbers_its_own_decisions(org):
     assert [issue(org, PROVINCE).code, issue(org, CITY).code, issue(org, PROVINCE).code] == [
-        "1/QĐ-UBND", "1/QĐ-UBND-GN", "2/QĐ-UBND",
+        "1/QĐ-UBND",
+        "1/QĐ-UBND-GN",
+        "2/QĐ-UBND",
     ]
 
 

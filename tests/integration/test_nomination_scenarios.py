@@ -206,7 +206,11 @@ def test_approved_end_to_end(province):
 
     with province.session_factory() as session:
         decision = session.get(Decision, session.get(Nomination, nomination_id).decision_id)
-        assert (decision.code, decision.kind, decision.signed_by) == ("1/QĐ-UBND", "award", "chu.tich")
+        assert (decision.code, decision.kind, decision.signed_by) == (
+            "2/QĐ-UBND",
+            "award",
+            "chu.tich",
+        )  # the demo signed 1/QĐ-UBND
     assert ps.verify_history(province).ok
 
 
@@ -391,7 +395,7 @@ def test_revocation_of_a_decided_award(province):
         assert (original.revocation_ground, revoking.kind, revoking.code) == (
             "false_documents",
             "revocation",
-            "2/QĐ-UBND",
+            "3/QĐ-UBND",
         )
     with pytest.raises(DomainError):
         in_uow(province, nominations.start_revocation, "chuyen.vien.1", nomination_id)
@@ -431,3 +435,43 @@ def test_public_notice_waits_ten_working_days_and_for_resolved_comments(province
     in_uow(province, nominations.resolve_notice_comment, "chuyen.vien.1", comment.id, "Đã xác minh, đúng sự thật")
     step(province, nomination_id, "close_public_notice", "chuyen.vien.1")
     assert status(province, nomination_id) == "APPRAISED"
+
+
+def test_bloc_scores_and_votes_for_its_leading_unit_before_co_tinh(province):
+    members = ["TP_NAM_DINH", "HAI_HAU", "GIAO_THUY", "Y_YEN"]
+    with province.uow() as uow:
+        council.set_bloc_criteria(
+            uow, "CUM_HUYEN", 2022, [("kinh_te", "Phát triển kinh tế", 50), ("xa_hoi", "An sinh xã hội", 50)]
+        )
+        for scorer in members:
+            council.record_bloc_scores(
+                uow,
+                "CUM_HUYEN",
+                2022,
+                scorer,
+                {unit: {"kinh_te": 45 if unit == "TP_NAM_DINH" else 35, "xa_hoi": 40} for unit in members},
+            )
+        ranking = council.bloc_ranking(uow, "CUM_HUYEN", 2022)
+        uow.commit()
+    assert ranking[0].unit_id == "TP_NAM_DINH"
+    with pytest.raises(DomainError):
+        in_uow(province, nominations.choose_bloc_leader, "ct.hai.hau", "CUM_HUYEN", 2022, {"TP_NAM_DINH": 4})
+    leader = in_uow(
+        province, nominations.choose_bloc_leader, "ct.thanh.pho", "CUM_HUYEN", 2022, {"TP_NAM_DINH": 3, "HAI_HAU": 1}
+    )
+    assert leader == "TP_NAM_DINH"
+
+    nomination = in_uow(
+        province,
+        nominations.create_nomination,
+        "tdkt.thanh.pho",
+        campaign_id=demo.CAMPAIGN,
+        award_code="CO_TINH",
+        nominating_unit_id="TP_NAM_DINH",
+        year=2022,
+        unit_id="TP_NAM_DINH",
+    )
+    submit_and_appraise(
+        province, nomination.id, officer="tdkt.thanh.pho", head="ct.thanh.pho", bloc_head="ct.thanh.pho"
+    )
+    assert status(province, nomination.id) == "APPRAISED"  # eligible: chosen by its bloc

@@ -77,8 +77,14 @@ def test_content_hash_changes_with_any_file_and_only_then():
             "refused",
         ),
         (('value="2" />', 'value="two" />'), "prepare", "must be a number"),
-        (('<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>',
-          '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/PT1H"</bpmn:timeCycle>'), "approve_overdue", "cycle"),
+        (
+            (
+                '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>',
+                '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/PT1H"</bpmn:timeCycle>',
+            ),
+            "approve_overdue",
+            "cycle",
+        ),
         (('name="fourEyes" value="prepare"', 'name="fourEyes" value="nobody"'), "approve", "not a user task"),
         (('value="prepare.json"', 'value="missing.json"'), "prepare", "not a .json file"),
         (("<bpmn:flowNodeRef>prepare</bpmn:flowNodeRef>", ""), "prepare", "no candidate role"),

@@ -230,9 +230,7 @@ def record_attendance(uow: UnitOfWork, session_id: str, present_user_ids: Iterab
     council_session = _locked_session(uow, session_id)
     if council_session.status == NO_QUORUM:
         raise DomainError("session_without_quorum", f"session {session_id} had no quorum; reschedule it")
-    if uow.session.scalar(
-        select(exists().where(SessionItem.session_id == session_id, SessionItem.yes.is_not(None)))
-    ):
+    if uow.session.scalar(select(exists().where(SessionItem.session_id == session_id, SessionItem.yes.is_not(None)))):
         raise DomainError("attendance_locked", f"session {session_id} already has tallies")
     members = _member_ids(uow, council_session.council_id)
     if not members:
@@ -250,7 +248,11 @@ def record_attendance(uow: UnitOfWork, session_id: str, present_user_ids: Iterab
     council_session.status = HELD if has_quorum else NO_QUORUM
     uow.session.flush()
     logger.info(
-        "council session %s: quorum %s (%d of %d, %d required)", session_id, has_quorum, len(present), len(members),
+        "council session %s: quorum %s (%d of %d, %d required)",
+        session_id,
+        has_quorum,
+        len(present),
+        len(members),
         required,
     )
     return QuorumResult(present=len(present), members=len(members), required=required, has_quorum=has_quorum)
@@ -281,7 +283,12 @@ def _check_counts(yes: int, no: int, abstain: int) -> None:
 
 
 def record_tally(
-    uow: UnitOfWork, session_id: str, nomination_id: str, yes: int, no: int, abstain: int,
+    uow: UnitOfWork,
+    session_id: str,
+    nomination_id: str,
+    yes: int,
+    no: int,
+    abstain: int,
     voted_user_ids: Iterable[str],
 ) -> TallyResult:
     """Record a secret ballot on one item: the counts and who cast a ballot, never who chose
@@ -353,8 +360,14 @@ def record_tally(
     uow.session.flush()
     logger.info("council session %s: tally recorded for nomination %s, passed %s", session_id, nomination_id, passed)
     return TallyResult(
-        passed=passed, yes=yes, no=no, abstain=abstain, eligible=eligible, threshold=rule.share,
-        denominator=rule.denominator, strict=rule.strict,
+        passed=passed,
+        yes=yes,
+        no=no,
+        abstain=abstain,
+        eligible=eligible,
+        threshold=rule.share,
+        denominator=rule.denominator,
+        strict=rule.strict,
     )
 
 
@@ -397,8 +410,14 @@ def _issue(
     number = _next_number(uow, jurisdiction_id, signed_on.year)
     code = f"{number}/{jurisdiction.decision_suffix}"
     decision = Decision(
-        jurisdiction_id=jurisdiction_id, year=signed_on.year, number=number, code=code, kind=kind,
-        signed_by=signed_by, signed_on=signed_on, note=note,
+        jurisdiction_id=jurisdiction_id,
+        year=signed_on.year,
+        number=number,
+        code=code,
+        kind=kind,
+        signed_by=signed_by,
+        signed_on=signed_on,
+        note=note,
     )
     uow.session.add(decision)
     uow.session.flush()
@@ -517,8 +536,12 @@ def record_bloc_scores(
         for code, score in sheet.items():
             uow.session.merge(
                 BlocScore(
-                    bloc_id=bloc_id, year=year, scorer_unit_id=scorer_unit_id, scored_unit_id=scored_unit_id,
-                    criterion_code=code, score=score,
+                    bloc_id=bloc_id,
+                    year=year,
+                    scorer_unit_id=scorer_unit_id,
+                    scored_unit_id=scored_unit_id,
+                    criterion_code=code,
+                    score=score,
                 )
             )
     uow.session.flush()

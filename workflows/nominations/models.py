@@ -14,8 +14,19 @@ from ..models import DomainBase
 
 # DOMAIN.md "Nomination states".
 STATES = (
-    "DRAFT", "SUBMITTED", "BLOC_REVIEW", "RECEIVED", "RETURNED", "RESUBMITTED", "APPRAISED", "PUBLIC_NOTICE",
-    "COUNCIL_VOTED", "DECIDED", "PUBLISHED", "REJECTED", "REVOKED",
+    "DRAFT",
+    "SUBMITTED",
+    "BLOC_REVIEW",
+    "RECEIVED",
+    "RETURNED",
+    "RESUBMITTED",
+    "APPRAISED",
+    "PUBLIC_NOTICE",
+    "COUNCIL_VOTED",
+    "DECIDED",
+    "PUBLISHED",
+    "REJECTED",
+    "REVOKED",
 )
 
 

@@ -20,7 +20,7 @@ from engine import StepResult, TaskNotFoundError, UnitOfWork, queries
 from ..awards import services as awards
 from ..council import services as council
 from ..errors import DomainError
-from ..nominees.models import SUBJECT_PERSON, SUBJECT_UNIT, Person
+from ..nominees.models import SUBJECT_PERSON, SUBJECT_UNIT, AchievementRecord, Person
 from ..org.models import BlocMember, User, bloc_scope, jurisdiction_scope, unit_scope
 from .models import Campaign, Nomination, NoticeComment
 
@@ -29,6 +29,7 @@ PROCESS_OF_ROUTE = {"merit": "nomination", "ad_hoc": "ad_hoc_nomination"}
 REVOCATION_PROCESS = "revocation"
 # Completed by the council's tally, never by a user's form.
 SYSTEM_STEPS = frozenset({"council_vote"})
+BLOC_LEADER = "BLOC_LEADER"  # the achievement record of a bloc's chosen leading unit
 NOTICE_WORKING_DAYS = 10  # Decree 98/2023 Art. 46: public notice at least 10 working days before the council
 
 # The status a nomination is in while this task is open (DOMAIN.md "Nomination states").
@@ -151,6 +152,22 @@ def record_council_vote(
         )
     _follow(uow, nomination, result, {})
     return result
+
+
+def choose_bloc_leader(uow: UnitOfWork, actor: str, bloc_id: str, year: int, tallies: dict[str, int]) -> str | None:
+    """Record the bloc's secret vote for its leading unit (suy tôn) as counts per unit; the
+    leader gets a BLOC_LEADER record, which the CO_TINH eligibility table reads."""
+    if not uow.directory.is_candidate(uow.session, actor, "bloc_head", bloc_scope(bloc_id)):
+        raise DomainError("not_bloc_head", f"{actor} is not the head of bloc {bloc_id}")
+    leader = council.record_bloc_vote(uow, bloc_id, year, tallies)
+    if leader is not None:
+        uow.session.add(
+            AchievementRecord(
+                subject_kind=SUBJECT_UNIT, subject_id=leader, year=year, award_code=BLOC_LEADER, counts_for_merit=True
+            )
+        )
+        uow.session.flush()
+    return leader
 
 
 def add_notice_comment(uow: UnitOfWork, nomination_id: str, text: str) -> NoticeComment:

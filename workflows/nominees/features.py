@@ -112,9 +112,7 @@ def person_features(session: Session, person_id: str, year: int, as_of: date) ->
     since_cstd_tq = _run(year, soldier, after=_last(titles, CSTD_TQ, before=year))
     htxsnv_run = None if rating is None else _run(year, lambda y: ratings.get(y) == EXCELLENT)
     last_bk_tinh = _last(titles, BK_TINH, before=year + 1)
-    good_run = (
-        None if rating is None else _run(year, lambda y: ratings.get(y) in GOOD_OR_BETTER, after=last_bk_tinh)
-    )
+    good_run = None if rating is None else _run(year, lambda y: ratings.get(y) in GOOD_OR_BETTER, after=last_bk_tinh)
     return {
         "rating": rating,
         "months_employed": _months_employed(person.recruited_on, year),

@@ -10,8 +10,18 @@ from ..models import DomainBase
 
 # Roles a user can hold. Scopes are "unit:<id>", "bloc:<id>" or "jurisdiction:<id>".
 ROLES = (
-    "unit_officer", "unit_head", "bloc_head", "bloc_member", "board_officer", "board_head",
-    "council_secretary", "council_member", "decider", "designer", "auditor", "admin",
+    "unit_officer",
+    "unit_head",
+    "bloc_head",
+    "bloc_member",
+    "board_officer",
+    "board_head",
+    "council_secretary",
+    "council_member",
+    "decider",
+    "designer",
+    "auditor",
+    "admin",
 )
 COUNCIL_POSITIONS = ("chair", "standing_vice_chair", "vice_chair", "member")
 
