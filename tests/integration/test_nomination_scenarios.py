@@ -3,6 +3,7 @@ end and each path off it, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, timezone
 
@@ -212,6 +213,12 @@ def test_approved_end_to_end(province):
             "chu.tich",
         )  # the demo signed 1/QĐ-UBND
     assert ps.verify_history(province).ok
+    with province.session_factory() as session:
+        events = queries.instance_history(session, session.get(Nomination, nomination_id).instance_id)
+    (council_step,) = [e for e in events if e.element_id == "council_vote"]
+    assert council_step.actor == "truong.ban" and council_step.data["facts"] == {"council_passed": True}
+    recorded = json.dumps([e.data for e in events], ensure_ascii=False)
+    assert not any(member in recorded for member in MEMBERS)  # no ballot, no voter list in history
 
 
 def test_four_eyes_keeps_the_drafter_from_signing(province):
