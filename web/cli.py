@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from engine import EngineError
+from workflows.errors import DomainError
 from workflows.processes import services as process_services
 
 from . import create_app, services
@@ -37,7 +38,7 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except EngineError as exc:
+        except (EngineError, DomainError) as exc:
             raise click.ClickException(str(exc)) from None
         except OperationalError as exc:
             raise click.ClickException(f"database error: {str(exc.orig).splitlines()[0]}") from None

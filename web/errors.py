@@ -1,4 +1,5 @@
-"""Maps engine and domain errors to HTTP statuses and a JSON body {"error", "message"}."""
+"""Maps engine and domain errors to HTTP statuses and a JSON body {"error", "message"}; a domain
+refusal (a rule of the award domain) is 422 with its stable code."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from engine import (
     TaskNotAllowedError,
     TaskNotFoundError,
 )
+from workflows.errors import DomainError
 
 STATUS = {
     DefinitionError: 422,
@@ -47,6 +49,10 @@ def init_app(app: Flask) -> None:
         if isinstance(error, TaskDataError):
             body["fields"] = error.errors
         return jsonify(body), status_of(error)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return jsonify({"error": error.code, "message": error.message}), 422
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
