@@ -9,7 +9,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -131,11 +130,6 @@ def parse_xml(file: BundleFile) -> etree._Element:
         raise DefinitionError(f"not well-formed XML: {exc.msg}", file=file.name) from exc
 
 
-@lru_cache(maxsize=1)
-def _validator():
-    return VALIDATOR
-
-
 def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDefinition]:
     """Parse and check a bundle; one definition per executable process. Raises DefinitionError."""
     if not files:
@@ -147,7 +141,7 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
             raise DefinitionError("only .bpmn, .dmn and .json files belong in a bundle", file=file.name)
 
     forms = {f.name: _load_form(f) for f in files if f.name.endswith(".json")}
-    parser = SpiffBpmnParser(validator=_validator())
+    parser = SpiffBpmnParser(validator=VALIDATOR)
     documents: dict[str, etree._Element] = {}
     for file in files:
         if file.name.endswith(".json"):

@@ -89,7 +89,7 @@ class _Waits:
 
     @classmethod
     def of(cls, uow: UnitOfWork, workflow) -> "_Waits":
-        ready, timers = uow.runtime.waits(workflow, uow.clock())
+        ready, timers = uow.runtime.waits(workflow)
         return cls({t.id: t for t in ready}, {t.task_id: t for t in timers})
 
 
@@ -407,7 +407,7 @@ def _save(
         )
     new_jobs = [
         dict(
-            due_at=timer.due_at,
+            due_at=runtime.timer_due(workflow, task_id, now),
             kind=JOB_BPMN_TIMER,
             instance_id=head.id,
             task_id=task_id,

@@ -42,7 +42,10 @@ class ReadyTask:
 class WaitingTimer:
     task_id: str
     element_id: str
-    due_at: datetime
+
+
+# The timers the job table handles; cycle timers are refused at deploy.
+_TIMERS = (DurationTimerEventDefinition, TimeDateEventDefinition)
 
 
 class Runtime:
@@ -114,20 +117,30 @@ class Runtime:
         with _spiff_errors():
             workflow.do_engine_steps()
 
-    def waits(self, workflow: BpmnWorkflow, now: datetime) -> tuple[list[ReadyTask], list[WaitingTimer]]:
+    def waits(self, workflow: BpmnWorkflow) -> tuple[list[ReadyTask], list[WaitingTimer]]:
         """What the workflow waits on, in one walk of its task tree: ready user tasks and
-        waiting timers, a duration timer being due `now` plus its duration (SpiffWorkflow's own
-        reckoning uses the wall clock; the engine's clock is the one that counts)."""
+        waiting timers."""
         ready, timers = [], []
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
             if task.state == TaskState.READY:
                 if isinstance(task.task_spec, UserTask):
                     ready.append(ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data))
-            else:
-                timer = self._waiting_timer(task, now)
-                if timer is not None:
-                    timers.append(timer)
+            elif isinstance(getattr(task.task_spec, "event_definition", None), _TIMERS):
+                timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id))
         return ready, timers
+
+    def timer_due(self, workflow: BpmnWorkflow, task_id: str, now: datetime) -> datetime:
+        """When a timer that starts waiting `now` is due: a duration counts from `now`
+        (SpiffWorkflow's own reckoning uses the wall clock; the engine's clock is the one that
+        counts), a date is absolute."""
+        task = self._task(workflow, task_id)
+        definition = task.task_spec.event_definition
+        with _spiff_errors(task.task_spec.bpmn_id):
+            value = self.evaluator.evaluate(definition.expression, task.data)
+            if isinstance(definition, DurationTimerEventDefinition):
+                duration = TimerEventDefinition.parse_iso_duration(value)
+                return now + TimerEventDefinition.get_timedelta_from_start(duration, now)
+            return TimerEventDefinition.get_datetime(value)
 
     def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         task = self._task(workflow, task_id)
@@ -141,21 +154,6 @@ class Runtime:
     def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
         task = self._task(workflow, task_id)
         return dict(task.data) if task is not None else {}
-
-    def _waiting_timer(self, task, now: datetime) -> WaitingTimer | None:
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, DurationTimerEventDefinition):
-            with _spiff_errors(task.task_spec.bpmn_id):
-                duration = TimerEventDefinition.parse_iso_duration(
-                    self.evaluator.evaluate(definition.expression, task.data)
-                )
-                due_at = now + TimerEventDefinition.get_timedelta_from_start(duration, now)
-        elif isinstance(definition, TimeDateEventDefinition):
-            with _spiff_errors(task.task_spec.bpmn_id):
-                due_at = TimerEventDefinition.get_datetime(self.evaluator.evaluate(definition.expression, task.data))
-        else:
-            return None
-        return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due_at)
 
     def fire_timer(self, workflow: BpmnWorkflow, task_id: str) -> bool:
         """Fire a waiting timer now, whatever the wall clock says (the job table decides when)."""

@@ -35,7 +35,6 @@ def persistent_secret_key() -> str:
 DEFAULTS = {
     "PORT": 5000,
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
-    "TIMEZONE": "Asia/Ho_Chi_Minh",
     "LOG_LEVEL": "INFO",
     "SCHEDULER_INTERVAL_SECONDS": 5,
 }

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from engine import TaskNotAllowedError, queries
+from engine import TaskDataError, TaskNotAllowedError, queries
 from engine.models import ProcessInstance
 from tests.integration.test_cli import ROOT
 from workflows import demo
@@ -269,7 +269,7 @@ def test_bloc_rejection_needs_a_reason(province):
     nomination_id = nominate(province, bk_tinh_candidate(province))
     step(province, nomination_id, "draft_nomination", "tdkt.y.te", {"summary": "Thành tích"})
     step(province, nomination_id, "sign_nomination", "gd.y.te")
-    with pytest.raises(Exception, match="reason"):
+    with pytest.raises(TaskDataError, match="reason"):
         step(province, nomination_id, "bloc_review", "gd.giao.duc", {"approved": False})
 
 

@@ -19,9 +19,10 @@ from typing import Iterable
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import BundleFile, DecisionTables, UnitOfWork
+from engine import DecisionTables, UnitOfWork
 
-from ..awards.models import RuleFile, RuleSet
+from ..awards import services as awards
+from ..awards.models import RuleSet
 from ..errors import DomainError
 from ..nominations.models import Nomination, NoticeComment
 from ..org.models import Bloc, BlocMember, Council, CouncilMember, Jurisdiction, User
@@ -102,13 +103,15 @@ class _Threshold:
 
 
 def _vote_rules(uow: UnitOfWork, rule_set_id: str) -> DecisionTables:
-    files = uow.session.scalars(
-        select(RuleFile).where(RuleFile.rule_set_id == rule_set_id, RuleFile.name.in_(VOTE_RULE_FILES))
-    ).all()
-    missing = sorted(set(VOTE_RULE_FILES) - {file.name for file in files})
-    if missing:
-        raise DomainError("vote_rules_missing", f"rule set {rule_set_id} lacks {', '.join(missing)}")
-    return DecisionTables([BundleFile(file.name, file.content.encode()) for file in files], uow.runtime.evaluator)
+    """The rule set's decision tables (parsed once while its files are unchanged), which must
+    hold the council's quorum and threshold decisions."""
+    tables = awards.decision_tables(uow, uow.runtime.evaluator, rule_set_id)
+    if not {QUORUM_DECISION, THRESHOLD_DECISION} <= tables.ids:
+        raise DomainError(
+            "vote_rules_missing",
+            f"rule set {rule_set_id} lacks the council's vote rules ({', '.join(VOTE_RULE_FILES)})",
+        )
+    return tables
 
 
 def _single_rule(tables: DecisionTables, decision_id: str, data: dict) -> dict:

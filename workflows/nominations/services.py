@@ -32,6 +32,8 @@ SYSTEM_STEPS = frozenset({"council_vote"})
 BLOC_LEADER = "BLOC_LEADER"  # the achievement record of a bloc's chosen leading unit
 NOTICE_WORKING_DAYS = 10  # Decree 98/2023 Art. 46: public notice at least 10 working days before the council
 
+# The form answer that sends a nomination to rejection at each step; its `reason` is kept.
+REJECTING_ANSWER = {"bloc_review": "approved", "appraise_nomination": "recommend", "sign_decision": "granted"}
 # The status a nomination is in while this task is open (DOMAIN.md "Nomination states").
 STATUS_WHILE_OPEN = {
     "draft_nomination": "DRAFT",
@@ -124,7 +126,9 @@ def complete_step(uow: UnitOfWork, actor: str, task_id: str, data: dict[str, Any
         return _revocation_step(uow, actor, nomination, context, data)
     facts = _checks_and_facts(uow, actor, nomination, context, data)
     result = engine.complete_task(uow, task_id, actor, data, facts=facts)
-    _follow(uow, nomination, result, data)
+    if data.get(REJECTING_ANSWER.get(element, "")) is False:
+        nomination.rejection_reason = data["reason"]  # the form requires it with that answer
+    _follow(nomination, result)
     return result
 
 
@@ -150,7 +154,7 @@ def record_council_vote(
         nomination.rejection_reason = (
             f"Không đạt tỷ lệ phiếu: {tally.yes} phiếu đồng ý, cần {tally.threshold} của {tally.eligible} thành viên"
         )
-    _follow(uow, nomination, result, {})
+    _follow(nomination, result)
     return result
 
 
@@ -291,10 +295,8 @@ def _require_notice_complete(uow: UnitOfWork, nomination: Nomination, context) -
         raise DomainError("comments_unresolved", f"{len(unresolved)} public-notice comments are not resolved")
 
 
-def _follow(uow: UnitOfWork, nomination: Nomination, result: StepResult, data: dict[str, Any]) -> None:
-    """Move the nomination's status after the process's step, keeping rejection reasons."""
-    if data.get("reason") and data.get("approved", data.get("recommend", data.get("granted", True))) is False:
-        nomination.rejection_reason = data["reason"]
+def _follow(nomination: Nomination, result: StepResult) -> None:
+    """Move the nomination's status after the process's step."""
     if result.ended:
         nomination.status = "PUBLISHED" if nomination.decision_id else "REJECTED"
         return
