@@ -5,7 +5,15 @@ The public surface is re-exported here; everything else is internal."""
 from . import history, queries
 from .database import create_database_engine, create_session_factory
 from .decisions import DecisionTables
-from .definitions import BundleFile, DeployedDefinition, LoadedDefinition, deploy_bundle, parse_bundle, read_bundle
+from .definitions import (
+    BundleFile,
+    DeployedDefinition,
+    LoadedDefinition,
+    deploy_bundle,
+    form_schema,
+    parse_bundle,
+    read_bundle,
+)
 from .errors import (
     ConcurrentUpdateError,
     DefinitionError,
@@ -26,6 +34,7 @@ from .instances import (
     TaskView,
     claim_task,
     complete_task,
+    delegate_task,
     resume_instance,
     start_instance,
     suspend_instance,
@@ -50,6 +59,7 @@ __all__ = [
     "EngineBase",
     "EngineError",
     "Evaluator",
+    "form_schema",
     "ExpressionError",
     "InstanceNotFoundError",
     "InvalidStateError",
@@ -66,6 +76,7 @@ __all__ = [
     "VerificationReport",
     "WeekdayCalendar",
     "claim_task",
+    "delegate_task",
     "complete_task",
     "create_database_engine",
     "create_session_factory",

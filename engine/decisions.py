@@ -70,4 +70,3 @@ class DecisionTables:
             return [result] if result else []
         keys = list(result)
         return [dict(zip(keys, values, strict=True)) for values in zip(*(result[k] for k in keys), strict=True)]
-

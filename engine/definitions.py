@@ -265,6 +265,11 @@ def load_definition(uow: UnitOfWork, definition_id: int) -> LoadedDefinition:
     return _loaded(uow, row)
 
 
+def form_schema(uow: UnitOfWork, definition_id: int, form: str | None) -> dict | None:
+    """The JSON Schema of a task form of a deployed version (None for a task without a form)."""
+    return load_definition(uow, definition_id).forms[form] if form else None
+
+
 def latest_definition(uow: UnitOfWork, process_id: str, version: int | None = None) -> LoadedDefinition:
     """The given version of a process, or its latest. Raises DefinitionNotFoundError."""
     query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)

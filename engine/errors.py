@@ -105,12 +105,14 @@ class ConcurrentUpdateError(EngineError):
 
 
 class TaskDataError(EngineError):
-    """Task data does not match the task's form schema; `errors` maps field paths to messages."""
+    """Task data does not match the task's form schema; `errors` maps field paths to messages,
+    `kinds` maps them to the JSON Schema keyword that failed (required, maxLength, ...)."""
 
     code = "invalid_task_data"
 
-    def __init__(self, task_id: str, errors: dict[str, str]):
+    def __init__(self, task_id: str, errors: dict[str, str], kinds: dict[str, str] | None = None):
         self.task_id = task_id
         self.errors = errors
+        self.kinds = kinds or {}
         fields = ", ".join(f"{path}: {message}" for path, message in sorted(errors.items()))
         super().__init__(f"task {task_id} data is invalid: {fields}")

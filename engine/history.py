@@ -20,6 +20,7 @@ _INSERT = insert(HistoryEvent.__table__)
 INSTANCE_STARTED = "InstanceStarted"
 TASK_CLAIMED = "TaskClaimed"
 TASK_UNCLAIMED = "TaskUnclaimed"
+TASK_DELEGATED = "TaskDelegated"
 TASK_COMPLETED = "TaskCompleted"
 TIMER_FIRED = "TimerFired"
 INSTANCE_SUSPENDED = "InstanceSuspended"

@@ -235,6 +235,34 @@ def unclaim_task(uow: UnitOfWork, task_id: str, actor: str) -> TaskView:
     return TaskView.of(task, claimed_by=None)
 
 
+def delegate_task(uow: UnitOfWork, task_id: str, actor: str, delegate: str, reason: str) -> TaskView:
+    """Hand an open task to `delegate`, who must be a candidate of it (same role and scope); the
+    task becomes claimed by them. The actor is its claimer or, when unclaimed, a candidate.
+    Raises TaskNotFoundError, TaskNotAllowedError, InvalidStateError."""
+    task, instance = _open_task(uow.session, task_id)
+    _require_status(instance, RUNNING, "delegate a task of")
+    definition = load_definition(uow, instance.definition_id)
+    if task.claimed_by not in (None, actor):
+        raise TaskNotAllowedError(task_id, actor, f"claimed by {task.claimed_by}")
+    _check_actor(uow, task, actor, definition)
+    if delegate == actor:
+        raise TaskNotAllowedError(task_id, actor, "cannot delegate a task to oneself")
+    if not uow.directory.is_candidate(uow.session, delegate, task.candidate_role, task.org_scope):
+        raise TaskNotAllowedError(task_id, delegate, f"not a {task.candidate_role} of scope {task.org_scope or 'any'}")
+    delegated = NewEvent(
+        history.TASK_DELEGATED,
+        actor,
+        uow.clock(),
+        {"from": task.claimed_by, "to": delegate},
+        task_id=task_id,
+        element_id=task.element_id,
+        reason=reason,
+    )
+    _write_instance(uow, _Head.of(instance), [delegated], instance.status)
+    _set_task(uow.session, task_id, claimed_by=delegate)
+    return TaskView.of(task, claimed_by=delegate)
+
+
 def suspend_instance(uow: UnitOfWork, instance_id: str, actor: str, reason: str) -> StepResult:
     """Stop a running instance from progressing: its tasks cannot be completed and its timers
     do not fire until it is resumed."""
@@ -535,12 +563,13 @@ def _validate_form(definition: LoadedDefinition, task: Row, data: dict) -> None:
     if not task.form:
         return
     validator = Draft202012Validator(definition.forms[task.form])
-    errors = {}
+    errors, kinds = {}, {}
     for error in validator.iter_errors(data):
         path = "/".join(str(p) for p in error.absolute_path) or _missing_field(error) or "(form)"
         errors.setdefault(path, error.message)
+        kinds.setdefault(path, error.validator)
     if errors:
-        raise TaskDataError(task.id, errors)
+        raise TaskDataError(task.id, errors, kinds)
 
 
 def _missing_field(error) -> str | None:

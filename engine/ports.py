@@ -22,9 +22,12 @@ class Directory(Protocol):
 
 
 class Calendar(Protocol):
-    """Turns a number of working days into a due time."""
+    """Turns a number of working days into a due time, and counts them back for display."""
 
     def add_working_days(self, start: datetime, days: float) -> datetime: ...
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Working days after `start`'s day up to and including `end`'s; negative when `end` is earlier."""
 
 
 class WeekdayCalendar:
@@ -39,3 +42,12 @@ class WeekdayCalendar:
                 whole -= 1
         fraction = days - int(days)
         return moment + timedelta(days=fraction) if fraction else moment
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        first, last, sign = (start.date(), end.date(), 1) if end >= start else (end.date(), start.date(), -1)
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            if day.weekday() < 5:
+                count += 1
+        return sign * count

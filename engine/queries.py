@@ -85,16 +85,32 @@ class TaskContext:
     business_key: str | None
     process_id: str
     instance_status: str
+    definition_id: int
+    completed_by: str | None = None
 
 
 def open_task(session: Session, task_id: str) -> TaskContext | None:
-    row = session.execute(
-        select(HumanTask, ProcessInstance.business_key, ProcessDefinition.process_id, ProcessInstance.status)
+    return find_task(session, task_id, open_only=True)
+
+
+def find_task(session: Session, task_id: str, *, open_only: bool = False) -> TaskContext | None:
+    """A task (open, completed or cancelled) with its instance's key facts."""
+    query = (
+        select(
+            HumanTask,
+            ProcessInstance.business_key,
+            ProcessDefinition.process_id,
+            ProcessInstance.status,
+            ProcessInstance.definition_id,
+        )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(HumanTask.id == task_id, HumanTask.state == TASK_OPEN)
-    ).first()
+        .where(HumanTask.id == task_id)
+    )
+    if open_only:
+        query = query.where(HumanTask.state == TASK_OPEN)
+    row = session.execute(query).first()
     if row is None:
         return None
-    task, business_key, process_id, status = row
-    return TaskContext(TaskView.of(task), business_key, process_id, status)
+    task, business_key, process_id, status, definition_id = row
+    return TaskContext(TaskView.of(task), business_key, process_id, status, definition_id, task.completed_by)

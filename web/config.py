@@ -37,4 +37,12 @@ DEFAULTS = {
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
     "LOG_LEVEL": "INFO",
     "SCHEDULER_INTERVAL_SECONDS": 5,
+    # Sign-in: lock an account for LOGIN_LOCK_MINUTES after LOGIN_MAX_FAILURES wrong passwords.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "SESSION_HOURS": 12,
+    "SESSION_COOKIE_SECURE": False,  # set THIDUA_SESSION_COOKIE_SECURE=true behind HTTPS
+    "API_TOKEN_DAYS": 90,
+    # Dossier files: the largest accepted upload; requests above it are refused before reading.
+    "MAX_UPLOAD_MB": 20,
 }

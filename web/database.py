@@ -10,8 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-import workflows.awards.models  # noqa: F401  (each registers its tables on DomainBase)
+import workflows.accounts.models  # noqa: F401  (each registers its tables on DomainBase)
+import workflows.awards.models  # noqa: F401
 import workflows.council.models  # noqa: F401
+import workflows.dossiers.models  # noqa: F401
 import workflows.nominations.models  # noqa: F401
 import workflows.nominees.models  # noqa: F401
 import workflows.org.models  # noqa: F401

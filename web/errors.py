@@ -1,9 +1,11 @@
-"""Maps engine and domain errors to HTTP statuses and a JSON body {"error", "message"}; a domain
-refusal (a rule of the award domain) is 422 with its stable code."""
+"""Maps engine and domain errors to HTTP statuses. The API answers JSON {"error": code,
+"message", ...}; pages render an error page in the user's language. A hidden record is 404, a
+forbidden act 403, a refused rule of the award domain 422 with its stable code; never 500 for
+anything a user sent."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine import (
@@ -19,7 +21,9 @@ from engine import (
     TaskNotAllowedError,
     TaskNotFoundError,
 )
-from workflows.errors import DomainError
+from workflows.errors import DomainError, ForbiddenError, NotFoundError
+
+from .messages import domain_message
 
 STATUS = {
     DefinitionError: 422,
@@ -32,28 +36,43 @@ STATUS = {
     TaskNotFoundError: 404,
     ConcurrentUpdateError: 409,
     InvalidStateError: 409,
+    NotFoundError: 404,
+    ForbiddenError: 403,
 }
 
 
-def status_of(error: EngineError) -> int:
+def status_of(error: Exception) -> int:
     for error_type in type(error).__mro__:
         if error_type in STATUS:
             return STATUS[error_type]
-    return 400
+    return 422 if isinstance(error, DomainError) else 400
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
+
+
+def error_response(status: int, code: str, message: str, **extra):
+    if wants_json():
+        return jsonify({"error": code, "message": message, **extra}), status
+    return render_template("error.html", status=status, code=code, message=message), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError):
-        body = {"error": error.code, "message": str(error)}
-        if isinstance(error, TaskDataError):
-            body["fields"] = error.errors
-        return jsonify(body), status_of(error)
+        extra = {"fields": error.errors} if isinstance(error, TaskDataError) else {}
+        return error_response(status_of(error), error.code, str(error), **extra)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return jsonify({"error": error.code, "message": error.message}), 422
+        return error_response(status_of(error), error.code, domain_message(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
+        code = error.name.lower().replace(" ", "_")
+        # Keep the exception's own headers, such as a 405's Allow; the body is ours.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return (*error_response(error.code or 500, code, error.description or error.name), headers)

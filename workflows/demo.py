@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from engine import UnitOfWork, queries
 
+from .accounts.services import hash_password
 from .awards.catalogue import install_rule_set
 from .bootstrap import Services
 from .nominations import services as nominations
@@ -414,7 +414,7 @@ def _add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
         id="HDTDKT_NAM_DINH", name="Hội đồng Thi đua – Khen thưởng tỉnh Nam Định", jurisdiction_id=PROVINCE
     )
     session.add(council)
-    password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     for spec in USERS:
         user = User(
             id=spec.username,

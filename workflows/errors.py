@@ -7,3 +7,18 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         super().__init__(message)
+
+
+class NotFoundError(DomainError):
+    """The record does not exist or is outside the user's scope: the two look the same, so
+    nobody learns that a record they may not see exists."""
+
+    def __init__(self, kind: str, record_id: str):
+        super().__init__("not_found", f"no {kind} {record_id}")
+
+
+class ForbiddenError(DomainError):
+    """The user sees the record but may not do this to it."""
+
+    def __init__(self, message: str):
+        super().__init__("forbidden", message)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,8 @@ from web.database import upgrade_database
 from workflows.bootstrap import Services, bootstrap
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as process_services
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # (username, role, scope)
 REVIEW_USERS = [
@@ -53,3 +57,40 @@ def review(services) -> Services:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def demo_app(database_url, clock, tmp_path):
+    """The web app on the demo province (Nam Định 2022) with the test clock on 1 November 2022."""
+    from datetime import datetime, timezone
+
+    from web import create_app
+    from web import services as app_services
+    from workflows import demo
+
+    clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test", "DATA_DIR": str(tmp_path)})
+    services = app_services(app)
+    services.clock = clock
+    upgrade_database(services.database)
+    demo.load_demo(services, ROOT / "bpmn")
+    yield app
+    services.dispose()
+
+
+def form_token(client, path: str = "/login") -> str:
+    """The CSRF token embedded in a page's forms."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, username: str, password: str | None = None) -> str:
+    """Sign a test client in through the sign-in form; returns the session's CSRF token."""
+    from workflows.demo import DEMO_PASSWORD
+
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password or DEMO_PASSWORD, "csrf_token": form_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return form_token(client, "/")

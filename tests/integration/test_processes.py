@@ -104,7 +104,7 @@ def test_serve_serves_the_demo_page_and_stops_on_sigterm(environment):
     server, output = launch(["serve", "--port", str(port)], env)
     try:
         page = wait_for(lambda: get(f"http://127.0.0.1:{port}/"))
-        assert "Xét đề nghị khen thưởng" in page  # the demo's nomination process, diacritics intact
+        assert "Đăng nhập" in page  # the sign-in page, in Vietnamese with its diacritics intact
         assert json.loads(get(f"http://127.0.0.1:{port}/healthz")) == {"status": "ok"}
         wait_for(lambda: any("scheduler started" in line for line in output))
     finally:

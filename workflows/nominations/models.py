@@ -55,6 +55,8 @@ class Nomination(DomainBase):
     person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"), index=True)
     nominee_unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     nominating_unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    # The bloc the nominating unit belonged to in the achievement year (None: no bloc).
+    bloc_id: Mapped[str | None] = mapped_column(ForeignKey("bloc.id"), index=True)
     achievement_year: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -77,3 +79,25 @@ class NoticeComment(DomainBase):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class NominationWatch(DomainBase):
+    """A user follows a nomination: it appears among "nominations I watch" in their inbox."""
+
+    __tablename__ = "nomination_watch"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    nomination_id: Mapped[str] = mapped_column(ForeignKey("nomination.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewComment(DomainBase):
+    """A reviewer's remark on a nomination, shown on its task pages (not a public-notice comment)."""
+
+    __tablename__ = "review_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[str] = mapped_column(ForeignKey("nomination.id"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

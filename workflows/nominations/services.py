@@ -87,6 +87,7 @@ def create_nomination(
         person_id=person_id,
         nominee_unit_id=nominee_unit_id,
         nominating_unit_id=nominating_unit_id,
+        bloc_id=_bloc_of(uow, nominating_unit_id, year),
         achievement_year=year,
         summary="",
         status="DRAFT",
@@ -95,14 +96,11 @@ def create_nomination(
     )
     session.add(nomination)
     session.flush()
-    bloc = session.scalar(
-        select(BlocMember.bloc_id).where(BlocMember.unit_id == nominating_unit_id, BlocMember.year == year)
-    )
     data = {
         "nomination_id": nomination.id,
         "award_code": award_code,
         "unit_scope": unit_scope(nominating_unit_id),
-        "bloc_scope": bloc_scope(bloc) if bloc else None,
+        "bloc_scope": bloc_scope(nomination.bloc_id) if nomination.bloc_id else None,
         "jurisdiction_scope": jurisdiction_scope(campaign.jurisdiction_id),
         "public_notice": award.public_notice,
     }
@@ -322,6 +320,10 @@ def _nomination(uow: UnitOfWork, nomination_id: str) -> Nomination:
     if nomination is None:
         raise DomainError("unknown_nomination", f"no nomination {nomination_id}")
     return nomination
+
+
+def _bloc_of(uow: UnitOfWork, unit_id: str, year: int) -> str | None:
+    return uow.session.scalar(select(BlocMember.bloc_id).where(BlocMember.unit_id == unit_id, BlocMember.year == year))
 
 
 def _nominee_unit(uow: UnitOfWork, subject: str, person_id: str | None, unit_id: str | None) -> str:

@@ -3,8 +3,12 @@ council and its members, and users with roles scoped to a unit, a bloc or a juri
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import UTCDateTime
 
 from ..models import DomainBase
 
@@ -112,6 +116,9 @@ class User(DomainBase):
     active: Mapped[bool] = mapped_column(default=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None: cannot sign in
+    # Sign-in throttling lives in the database so that every web worker sees the same count.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoleAssignment(DomainBase):

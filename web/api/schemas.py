@@ -1,0 +1,337 @@
+"""marshmallow schemas of the JSON API: what a request may carry (unknown fields are refused)
+and the shape of every answer. The OpenAPI document is generated from these same classes."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+from werkzeug.datastructures import FileStorage
+
+from workflows.inbox import queries
+from workflows.inbox.services import MAX_REASON_LENGTH
+from workflows.nominations.services import PROCESS_OF_ROUTE
+
+MAX_ID_LENGTH = 200
+MAX_NESTING = 32  # task data is a flat form; deeper JSON is refused before it reaches the engine
+MAX_PAGE = 100_000
+MIN_YEAR, MAX_YEAR = 1945, 2100
+
+
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+class Text(fields.String):
+    """A string without NUL characters (no database stores them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _has_nul(text):
+            raise ValidationError("Must not contain NUL characters.")
+        return text
+
+
+class JSONObject(fields.Dict):
+    """A JSON object of plain values: no NUL characters, no NaN or Infinity, nested at most MAX_NESTING deep."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        found = super()._deserialize(value, attr, data, **kwargs)
+        problem = _json_problem(found, 1)
+        if problem:
+            raise ValidationError(problem)
+        return found
+
+
+def _json_problem(value, depth: int) -> str | None:
+    if depth > MAX_NESTING:
+        return f"Must not be nested more than {MAX_NESTING} levels deep."
+    if isinstance(value, str):
+        return "Must not contain NUL characters." if _has_nul(value) else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Numbers must be finite."
+    items = []
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    return next((problem for item in items if (problem := _json_problem(item, depth + 1))), None)
+
+
+class UTCDateTime(fields.DateTime):
+    """ISO 8601 in UTC."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        return super()._serialize(value.astimezone(timezone.utc) if value else value, attr, obj, **kwargs)
+
+
+class Upload(fields.Raw):
+    """A file part of a multipart/form-data request."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage) or not value.filename:
+            raise ValidationError("Must be a file with a name.")
+        return value
+
+
+def _identifier(**kwargs) -> Text:
+    return Text(validate=validate.Length(min=1, max=MAX_ID_LENGTH), **kwargs)
+
+
+def _choice(values, **kwargs) -> Text:
+    return Text(validate=validate.OneOf(list(values)), **kwargs)
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class TokenRequestSchema(Schema):
+    username = Text(required=True, validate=validate.Length(min=1, max=150))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    name = Text(load_default="API token", validate=[validate.Length(min=1, max=100), validate.Regexp(r"\s*\S")])
+
+
+class DelegateSchema(Schema):
+    to = _identifier(required=True, metadata={"description": "The id of the colleague who takes the task."})
+    reason = Text(required=True, validate=validate.Length(min=1, max=MAX_REASON_LENGTH))
+
+
+class CompleteSchema(Schema):
+    data = JSONObject(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "The task's form, valid under its form_schema (GET /tasks/{task_id})."},
+    )
+
+
+class NominationRequestSchema(Schema):
+    campaign_id = _identifier(required=True)
+    award_code = _identifier(required=True)
+    nominating_unit_id = _identifier(required=True)
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=MIN_YEAR, max=MAX_YEAR))
+    person_id = _identifier(load_default=None, allow_none=True, metadata={"description": "An individual nominee."})
+    unit_id = _identifier(load_default=None, allow_none=True, metadata={"description": "A collective nominee."})
+    route = _choice(PROCESS_OF_ROUTE, load_default="merit")
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class _ListQuerySchema(Schema):
+    campaign = _identifier()
+    award = _identifier()
+    unit = _identifier(metadata={"description": "The nominating unit."})
+    bloc = _identifier()
+    status = _identifier(metadata={"description": "The nomination's status, e.g. SUBMITTED."})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=queries.MAX_PER_PAGE))
+
+
+class TaskQuerySchema(_ListQuerySchema):
+    view = _choice(queries.TASK_VIEWS, load_default="all")
+    sort = _choice(queries.TASK_SORTS, load_default="due")
+    due = _choice(queries.DUE_FILTERS)
+
+
+class NominationQuerySchema(_ListQuerySchema):
+    view = _choice(queries.NOMINATION_VIEWS, load_default="mine")
+    sort = _choice(queries.NOMINATION_SORTS, load_default="-created")
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "A stable code, e.g. not_found."})
+    message = fields.String(required=True)
+    field_errors = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": "Per field: what is wrong with it (bad requests and task data)."},
+    )
+
+
+class TokenSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    created_at = UTCDateTime(required=True)
+    expires_at = UTCDateTime(allow_none=True)
+    last_used_at = UTCDateTime(allow_none=True)
+    revoked_at = UTCDateTime(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(required=True, metadata={"description": "The secret: shown once, send as a Bearer token."})
+
+
+class RoleSchema(Schema):
+    role = fields.String(required=True)
+    scope = fields.String(allow_none=True, metadata={"description": "unit:…, bloc:… or jurisdiction:…; null: all"})
+
+
+class UserSchema(Schema):
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    unit_id = fields.String(allow_none=True)
+    roles = fields.List(fields.Nested(RoleSchema), required=True)
+
+    @pre_dump
+    def _roles(self, principal, **kwargs):
+        roles = [{"role": role, "scope": scope} for role, scope in principal.assignments]
+        return {**vars(principal), "roles": roles}
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True)
+    instance_id = fields.String(required=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    lane = fields.String(allow_none=True)
+    candidate_role = fields.String(allow_none=True)
+    org_scope = fields.String(allow_none=True)
+    form = fields.String(allow_none=True)
+    state = fields.String(required=True)
+    claimed_by = fields.String(allow_none=True)
+    created_at = UTCDateTime(required=True)
+    due_at = UTCDateTime(allow_none=True)
+
+
+class NominationSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    award_code = fields.String(required=True)
+    award_title = fields.String(required=True)
+    nominee_name = fields.String(required=True)
+    nominating_unit_id = fields.String(required=True)
+    nominating_unit_name = fields.String(required=True)
+    bloc_id = fields.String(allow_none=True)
+    campaign_id = fields.String(required=True)
+    campaign_name = fields.String(required=True)
+    achievement_year = fields.Integer(required=True)
+    route = fields.String(required=True)
+    summary = fields.String(required=True)
+    created_by = fields.String(required=True)
+    created_at = UTCDateTime(required=True)
+    instance_id = fields.String(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    decision_code = fields.String(allow_none=True)
+
+
+class FileSchema(Schema):
+    id = fields.String(required=True)
+    filename = fields.String(required=True)
+    media_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    uploaded_by = fields.String(required=True)
+    uploaded_by_name = fields.String(required=True)
+    uploaded_at = UTCDateTime(required=True)
+
+
+class HistoryEntrySchema(Schema):
+    seq = fields.Integer(required=True)
+    type = fields.String(required=True)
+    at = UTCDateTime(required=True)
+    actor = fields.String(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    data = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+
+
+class CommentSchema(Schema):
+    kind = fields.String(required=True, metadata={"description": "review or notice (public notice)"})
+    text = fields.String(required=True)
+    author_name = fields.String(allow_none=True)
+    at = UTCDateTime(required=True)
+    resolution = fields.String(allow_none=True)
+
+
+class NominationDetailSchema(NominationSchema):
+    open_tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    files = fields.List(fields.Nested(FileSchema), required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    comments = fields.List(fields.Nested(CommentSchema), required=True)
+    watching = fields.Boolean(required=True)
+
+    @pre_dump
+    def _flatten(self, detail: queries.NominationDetail, **kwargs):
+        """The summary's fields at the top, beside the detail's lists."""
+        return {**vars(detail), **vars(detail.nomination)}
+
+
+class CriterionSchema(Schema):
+    code = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "met, not_met or unknown"})
+    reason = fields.String(required=True)
+
+
+class EligibilitySchema(Schema):
+    award_code = fields.String(required=True)
+    eligible = fields.Boolean(required=True)
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True)
+
+
+class ColleagueSchema(Schema):
+    id = fields.String(required=True)
+    full_name = fields.String(required=True)
+
+
+class TaskDetailSchema(Schema):
+    task = fields.Nested(TaskSchema, required=True)
+    form_schema = fields.Dict(
+        allow_none=True, metadata={"description": "The JSON Schema that the data of /complete must satisfy."}
+    )
+    nomination = fields.Nested(NominationDetailSchema, allow_none=True)
+    eligibility = fields.Nested(EligibilitySchema, allow_none=True)
+    can_act = fields.Boolean(required=True, metadata={"description": "The caller may claim or complete it now."})
+    system_step = fields.Boolean(required=True, metadata={"description": "Completed by the council's tally."})
+    colleagues = fields.List(fields.Nested(ColleagueSchema), required=True)
+    working_days_left = fields.Integer(allow_none=True)
+    overdue = fields.Boolean(required=True)
+
+
+class InboxItemSchema(Schema):
+    task = fields.Nested(TaskSchema, required=True)
+    nomination = fields.Nested(NominationSchema, allow_none=True)
+    working_days_left = fields.Integer(allow_none=True, metadata={"description": "Negative when overdue."})
+    overdue = fields.Boolean(required=True)
+
+
+class _PageSchema(Schema):
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class TaskPageSchema(_PageSchema):
+    items = fields.List(fields.Nested(InboxItemSchema), required=True)
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Tasks per view and nominations started or watched, under the same filters."},
+    )
+
+
+class NominationPageSchema(_PageSchema):
+    items = fields.List(fields.Nested(NominationSchema), required=True)
+
+
+class StepResultSchema(Schema):
+    instance_id = fields.String(required=True)
+    status = fields.String(required=True)
+    opened = fields.List(fields.Nested(TaskSchema), required=True)
+    closed = fields.List(fields.String(), required=True, metadata={"description": "Ids of the tasks it closed."})
+    ended = fields.Boolean(required=True)
+
+
+class DefinitionSchema(Schema):
+    process_id = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    instances = fields.Integer(required=True)

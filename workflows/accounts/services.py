@@ -1,0 +1,229 @@
+"""Signing in and the secrets that prove it: argon2id passwords, lock-out after repeated
+failures (counted in the database, so every worker sees the same count), browser sessions and
+revocable API tokens stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+
+from ..bootstrap import Services
+from ..errors import DomainError, NotFoundError
+from ..org.models import RoleAssignment, User
+from .models import API, SESSION, AuthToken
+
+logger = logging.getLogger(__name__)
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so that both failures take the same time.
+_DUMMY_HASH = _hasher.hash("thidua-no-such-user")
+# Touching last_used_at on every request would make every read a write.
+_LAST_USED_PRECISION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    lock_minutes: int = 15
+    session_hours: int = 12
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user with the roles and scopes they hold."""
+
+    id: str
+    username: str
+    full_name: str
+    unit_id: str | None
+    assignments: tuple[tuple[str, str | None], ...]
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(scope for _, scope in self.assignments if scope)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(role for role, _ in self.assignments)
+
+    @property
+    def unscoped(self) -> bool:
+        """Holds some role everywhere (scope NULL)."""
+        return any(scope is None for _, scope in self.assignments)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    kind: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(_nfc(password))
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def authenticate(services: Services, username: str, password: str, policy: LoginPolicy) -> Principal:
+    """The principal for a username and password. Raises DomainError `invalid_credentials`
+    (unknown user, wrong password or inactive: one answer, so names cannot be probed) or
+    `account_locked` (too many failures; refused until the lock ends, even with the right password)."""
+    username, password = _nfc(username.strip()), _nfc(password)
+    with services.uow() as uow:
+        session = uow.session
+        user = session.scalars(select(User).where(User.username == username).with_for_update()).one_or_none()
+        now = uow.clock()
+        if user is None or not user.active or user.password_hash is None:
+            _verify(_DUMMY_HASH, password)
+            raise DomainError("invalid_credentials", "wrong username or password")
+        if user.locked_until is not None and user.locked_until > now:
+            raise DomainError("account_locked", f"too many failed sign-ins; locked until {user.locked_until:%H:%M} UTC")
+        if not _verify(user.password_hash, password):
+            failures = user.failed_logins + 1
+            locked = failures >= policy.max_failures
+            user.failed_logins = 0 if locked else failures
+            user.locked_until = now + timedelta(minutes=policy.lock_minutes) if locked else None
+            uow.commit()
+            if locked:
+                logger.warning("user %s locked after %d failed sign-ins", user.id, failures)
+            raise DomainError("invalid_credentials", "wrong username or password")
+        user.failed_logins, user.locked_until = 0, None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        principal = _principal(session, user)
+        uow.commit()
+    return principal
+
+
+def open_session(services: Services, user_id: str, policy: LoginPolicy) -> str:
+    """A new browser session for the user; returns its secret (the cookie's value)."""
+    return _issue(services, user_id, SESSION, "browser", timedelta(hours=policy.session_hours))[0]
+
+
+def issue_api_token(services: Services, user_id: str, name: str, days: int | None) -> tuple[str, TokenInfo]:
+    """A new API token; the secret is returned once and never stored."""
+    return _issue(services, user_id, API, name, timedelta(days=days) if days else None)
+
+
+def principal_for(services: Services, raw: str, kind: str) -> Principal | None:
+    """The principal a session cookie or API token stands for; None when it is unknown, of the
+    other kind, revoked, expired or its user inactive."""
+    with services.uow() as uow:
+        session = uow.session
+        row = session.execute(
+            select(AuthToken, User)
+            .join(User, User.id == AuthToken.user_id)
+            .where(AuthToken.token_hash == token_digest(raw), AuthToken.kind == kind)
+        ).one_or_none()
+        if row is None:
+            return None
+        token, user = row
+        now = uow.clock()
+        if token.revoked_at or (token.expires_at and token.expires_at <= now) or not user.active:
+            return None
+        if token.last_used_at is None or now - token.last_used_at > _LAST_USED_PRECISION:
+            session.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+            uow.commit()
+        return _principal(session, user)
+
+
+def end_session(services: Services, raw: str) -> None:
+    """Sign out: the session's secret stops working at once, in every worker."""
+    with services.uow() as uow:
+        uow.session.execute(
+            update(AuthToken)
+            .where(AuthToken.token_hash == token_digest(raw), AuthToken.revoked_at.is_(None))
+            .values(revoked_at=uow.clock())
+        )
+        uow.commit()
+
+
+def api_tokens(services: Services, principal: Principal) -> list[TokenInfo]:
+    with services.session_factory() as session:
+        tokens = session.scalars(
+            select(AuthToken)
+            .where(AuthToken.user_id == principal.id, AuthToken.kind == API)
+            .order_by(AuthToken.created_at.desc())
+        )
+        return [_info(token) for token in tokens]
+
+
+def revoke_api_token(services: Services, principal: Principal, token_id: int) -> TokenInfo:
+    """Revoke one of the principal's own API tokens. Raises NotFoundError for anyone else's."""
+    with services.uow() as uow:
+        token = uow.session.get(AuthToken, token_id)
+        if token is None or token.user_id != principal.id or token.kind != API:
+            raise NotFoundError("token", str(token_id))
+        if token.revoked_at is None:
+            token.revoked_at = uow.clock()
+        info = _info(token)
+        uow.commit()
+    return info
+
+
+def principal_of_user(services: Services, user_id: str) -> Principal:
+    with services.session_factory() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError("user", user_id)
+        return _principal(session, user)
+
+
+def _issue(services: Services, user_id: str, kind: str, name: str, ttl: timedelta | None) -> tuple[str, TokenInfo]:
+    raw = secrets.token_urlsafe(32)
+    with services.uow() as uow:
+        now = uow.clock()
+        token = AuthToken(
+            user_id=user_id,
+            kind=kind,
+            token_hash=token_digest(raw),
+            name=name,
+            created_at=now,
+            expires_at=now + ttl if ttl else None,
+        )
+        uow.session.add(token)
+        uow.session.flush()
+        info = _info(token)
+        uow.commit()
+    return raw, info
+
+
+def _info(token: AuthToken) -> TokenInfo:
+    return TokenInfo(
+        token.id, token.name, token.kind, token.created_at, token.expires_at, token.last_used_at, token.revoked_at
+    )
+
+
+def _principal(session, user: User) -> Principal:
+    rows = session.execute(
+        select(RoleAssignment.role, RoleAssignment.scope)
+        .where(RoleAssignment.user_id == user.id)
+        .order_by(RoleAssignment.role, RoleAssignment.scope)
+    )
+    return Principal(user.id, user.username, user.full_name, user.unit_id, tuple((r.role, r.scope) for r in rows))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

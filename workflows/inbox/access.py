@@ -1,0 +1,94 @@
+"""Record-level scopes. A user sees a nomination when one of their roles is scoped to its
+nominating or nominee unit, to the bloc of the nominating unit, or to the jurisdiction of its
+campaign (or is held everywhere), or when they created it. A task is seen with its nomination,
+or when the user is its candidate or claimer. What a user cannot see does not exist for them
+(404); what they see but may not touch is forbidden (403)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from engine.models import HumanTask, ProcessInstance
+
+from ..accounts.services import Principal
+from ..errors import NotFoundError
+from ..nominations.models import Campaign, Nomination
+
+_KINDS = ("unit", "bloc", "jurisdiction")
+
+
+def _scoped_ids(principal: Principal) -> dict[str, set[str]]:
+    ids: dict[str, set[str]] = {kind: set() for kind in _KINDS}
+    for scope in principal.scopes:
+        kind, _, value = scope.partition(":")
+        if kind in ids:
+            ids[kind].add(value)
+    return ids
+
+
+def nomination_visible(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over Nomination: the nominations the principal may see."""
+    if principal.unscoped:
+        return true()
+    ids = _scoped_ids(principal)
+    conditions = [Nomination.created_by == principal.id]
+    if ids["unit"]:
+        conditions += [Nomination.nominating_unit_id.in_(ids["unit"]), Nomination.nominee_unit_id.in_(ids["unit"])]
+    if ids["bloc"]:
+        conditions.append(Nomination.bloc_id.in_(ids["bloc"]))
+    if ids["jurisdiction"]:
+        in_jurisdiction = select(Campaign.id).where(Campaign.jurisdiction_id.in_(ids["jurisdiction"]))
+        conditions.append(Nomination.campaign_id.in_(in_jurisdiction))
+    return or_(*conditions)
+
+
+def task_candidate(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over HumanTask: tasks whose role and scope the principal holds."""
+    pairs = [
+        and_(HumanTask.candidate_role == role, true() if scope is None else HumanTask.org_scope == scope)
+        for role, scope in principal.assignments
+    ]
+    return or_(*pairs) if pairs else false()
+
+
+def require_nomination(session: Session, principal: Principal, nomination_id: str) -> Nomination:
+    """The nomination if the principal may see it; NotFoundError otherwise."""
+    nomination = session.scalars(
+        select(Nomination).where(Nomination.id == nomination_id, nomination_visible(principal))
+    ).one_or_none()
+    if nomination is None:
+        raise NotFoundError("nomination", nomination_id)
+    return nomination
+
+
+def require_task_visible(session: Session, principal: Principal, task_id: str) -> None:
+    """NotFoundError unless the principal is the task's candidate or claimer or sees its nomination."""
+    visible = session.scalar(
+        select(HumanTask.id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .outerjoin(Nomination, Nomination.id == ProcessInstance.business_key)
+        .where(
+            HumanTask.id == task_id,
+            or_(
+                HumanTask.claimed_by == principal.id,
+                task_candidate(principal),
+                and_(Nomination.id.is_not(None), nomination_visible(principal)),
+            ),
+        )
+    )
+    if visible is None:
+        raise NotFoundError("task", task_id)
+
+
+def require_instance_visible(session: Session, principal: Principal, instance_id: str) -> None:
+    """An instance is seen through its nomination (or, without one, by an unscoped role)."""
+    key = session.execute(
+        select(ProcessInstance.business_key).where(ProcessInstance.id == instance_id)
+    ).scalar_one_or_none()
+    nomination = session.get(Nomination, key) if key else None
+    if nomination is None:
+        if key is None and principal.unscoped and session.get(ProcessInstance, instance_id) is not None:
+            return
+        raise NotFoundError("instance", instance_id)
+    require_nomination(session, principal, nomination.id)
