@@ -113,6 +113,7 @@ class HistoryEntry:
     actor: str | None
     actor_name: str | None
     element_id: str | None
+    task_name: str | None  # the step's name when the event is about a task
     reason: str | None
     data: dict
 
@@ -461,8 +462,9 @@ def _history(session: Session, instance_ids: list[str]) -> list[HistoryEntry]:
     if not instance_ids:
         return []
     rows = session.execute(
-        select(HistoryEvent, User.full_name)
+        select(HistoryEvent, User.full_name, HumanTask.name)
         .outerjoin(User, User.id == HistoryEvent.actor)
+        .outerjoin(HumanTask, HumanTask.id == HistoryEvent.task_id)
         .where(HistoryEvent.instance_id.in_(instance_ids))
         .order_by(HistoryEvent.occurred_at, HistoryEvent.seq)
     )
@@ -472,12 +474,13 @@ def _history(session: Session, instance_ids: list[str]) -> list[HistoryEntry]:
             event.type,
             event.occurred_at,
             event.actor,
-            name,
+            actor_name,
             event.element_id,
+            task_name,
             event.reason,
             event.data or {},
         )
-        for event, name in rows
+        for event, actor_name, task_name in rows
     ]
 
 
