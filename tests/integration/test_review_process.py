@@ -188,6 +188,47 @@ def test_claim_reserves_the_task_and_unclaim_releases_it(review):
     ps.complete_task(review, task.id, "clerk_manager_a", {"title": "x", "score": 1})
 
 
+def test_delegation_hands_the_task_to_a_candidate_and_is_recorded(review):
+    instance_id = start(review).instance_id
+    task = only_task(review, instance_id)
+    ps.claim_task(review, task.id, "clerk_a")
+    delegated = ps.delegate_task(review, task.id, "clerk_a", "clerk_manager_a", "on leave until Monday")
+    assert delegated.claimed_by == "clerk_manager_a"
+    with review.session_factory() as session:
+        event = session.scalars(select(HistoryEvent).where(HistoryEvent.type == "TaskDelegated")).one()
+    assert (event.actor, event.reason, event.data) == (
+        "clerk_a",
+        "on leave until Monday",
+        {"from": "clerk_a", "to": "clerk_manager_a"},
+    )
+    ps.complete_task(review, task.id, "clerk_manager_a", {"title": "x", "score": 1})
+
+
+@pytest.mark.parametrize(
+    ("actor", "delegate", "refusal"),
+    [
+        ("clerk_a", "clerk_b", "not a clerk of scope unit:A"),  # another unit
+        ("clerk_a", "manager_a", "not a clerk"),  # another role
+        ("clerk_a", "clerk_a", "oneself"),
+        ("clerk_b", "clerk_manager_a", "not a clerk"),  # the actor is no candidate either
+    ],
+)
+def test_delegation_stays_within_the_role_and_scope(review, actor, delegate, refusal):
+    instance_id = start(review).instance_id
+    task = only_task(review, instance_id)
+    with pytest.raises(TaskNotAllowedError, match=refusal):
+        ps.delegate_task(review, task.id, actor, delegate, "reason")
+    assert only_task(review, instance_id).claimed_by is None
+
+
+def test_only_the_claimer_delegates_a_claimed_task(review):
+    instance_id = start(review).instance_id
+    task = only_task(review, instance_id)
+    ps.claim_task(review, task.id, "clerk_a")
+    with pytest.raises(TaskNotAllowedError, match="claimed by clerk_a"):
+        ps.delegate_task(review, task.id, "clerk_manager_a", "clerk_manager_a", "taking over")
+
+
 def test_candidates_see_their_tasks_in_the_projection(review):
     a = start(review).instance_id
     b = ps.start_process(review, "review", "clerk_b", {"unit": "unit:B"}).instance_id

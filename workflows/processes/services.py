@@ -49,6 +49,10 @@ def unclaim_task(services: Services, task_id: str, actor: str) -> TaskView:
     return _in_transaction(services, engine.unclaim_task, task_id, actor)
 
 
+def delegate_task(services: Services, task_id: str, actor: str, delegate: str, reason: str) -> TaskView:
+    return _in_transaction(services, engine.delegate_task, task_id, actor, delegate, reason)
+
+
 def suspend(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
     return _in_transaction(services, engine.suspend_instance, instance_id, actor, reason)
 
