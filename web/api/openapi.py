@@ -35,8 +35,18 @@ ERRORS = {
     "422": ("Unprocessable", "Refused by a rule of the award domain (see `error`) or by the task's form (`fields`)."),
     "429": ("Locked", "Too many failed sign-ins: the account is locked for a while."),
 }
+TAGS = [
+    ("auth", "API tokens"),
+    ("users", "The caller"),
+    ("tasks", "The inbox and the steps of a nomination"),
+    ("nominations", "Award nominations"),
+    ("files", "Dossier files"),
+    ("processes", "Process definitions and instance histories"),
+    ("meta", "This document"),
+]
 READ = ("401", "404", "422")
-ACT = ("400", "401", "403", "404", "409", "422")
+ACT = ("401", "403", "404", "409", "422")
+ACT_WITH_BODY = ("400", *ACT)
 
 UUID = {"type": "string", "format": "uuid"}
 TASK_ID = {"in": "path", "name": "task_id", "required": True, "schema": UUID}
@@ -94,7 +104,7 @@ def _paths() -> dict[str, dict]:
                 "Revoke one of the caller's API tokens",
                 "auth",
                 {"200": _json(schemas.TokenSchema)},
-                ACT,
+                ("401", "403", "404"),
                 parameters=[TOKEN_ID],
             )
         },
@@ -133,7 +143,7 @@ def _paths() -> dict[str, dict]:
                 "Hand a task to a colleague of the same role and scope",
                 "tasks",
                 {"200": task},
-                ACT,
+                ACT_WITH_BODY,
                 parameters=[TASK_ID],
                 requestBody=_body(schemas.DelegateSchema),
             )
@@ -143,7 +153,7 @@ def _paths() -> dict[str, dict]:
                 "Complete a task with its form's data",
                 "tasks",
                 {"200": _json(schemas.StepResultSchema, "What the step opened and closed")},
-                ACT,
+                ACT_WITH_BODY,
                 parameters=[TASK_ID],
                 requestBody=_body(schemas.CompleteSchema),
             )
@@ -160,7 +170,7 @@ def _paths() -> dict[str, dict]:
                 "Start a nomination (a unit officer of the nominating unit); it opens at its draft task",
                 "nominations",
                 {"201": _json(schemas.NominationDetailSchema, "The new nomination")},
-                ACT,
+                ACT_WITH_BODY,
                 requestBody=_body(schemas.NominationRequestSchema),
             ),
         },
@@ -183,7 +193,7 @@ def _paths() -> dict[str, dict]:
                 "Attach a dossier file (pdf, docx, xlsx, jpg or png; its content must match its name)",
                 "files",
                 {"201": _json(schemas.FileSchema, "The stored file")},
-                (*ACT, "413"),
+                (*ACT_WITH_BODY, "413"),
                 parameters=[NOMINATION_ID],
                 requestBody=_body(schemas.UploadSchema, "multipart/form-data"),
             ),
@@ -259,6 +269,8 @@ def document() -> dict:
         "session",
         {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE, "description": "A signed-in browser's session"},
     )
+    for name, description in TAGS:
+        spec.tag({"name": name, "description": description})
     spec.components.schema("Error", schema=schemas.ErrorSchema)
     for name, description in ERRORS.values():
         spec.components.response(name, _json(schemas.ErrorSchema, description))

@@ -13,50 +13,42 @@ from workflows.inbox import queries
 from workflows.inbox.services import MAX_REASON_LENGTH
 from workflows.nominations.services import PROCESS_OF_ROUTE
 
+from ..i18n import storable
+
 MAX_ID_LENGTH = 200
-MAX_NESTING = 32  # task data is a flat form; deeper JSON is refused before it reaches the engine
 MAX_PAGE = 100_000
 MIN_YEAR, MAX_YEAR = 1945, 2100
-
-
-def _has_nul(text: str) -> bool:
-    return "\x00" in text
+NO_NUL = r"^[^\x00]*$"  # no database stores NUL characters
+TEXT_ERROR = "Must be text without NUL characters or unpaired surrogates."
 
 
 class Text(fields.String):
-    """A string without NUL characters (no database stores them)."""
+    """A string without NUL characters or lone surrogates."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "metadata": {"pattern": NO_NUL, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if _has_nul(text):
-            raise ValidationError("Must not contain NUL characters.")
+        if not storable(text):
+            raise ValidationError(TEXT_ERROR)
         return text
 
 
-class JSONObject(fields.Dict):
-    """A JSON object of plain values: no NUL characters, no NaN or Infinity, nested at most MAX_NESTING deep."""
+class FormValue(fields.Raw):
+    """One answer of a task's form: text (as Text), a finite number or true/false (the kinds of
+    field a form has; the form's own JSON Schema then judges the answers)."""
+
+    def __init__(self, **kwargs):
+        choices = [{"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "boolean"}]
+        super().__init__(**{**kwargs, "metadata": {"anyOf": choices, **kwargs.get("metadata", {})}})
 
     def _deserialize(self, value, attr, data, **kwargs):
-        found = super()._deserialize(value, attr, data, **kwargs)
-        problem = _json_problem(found, 1)
-        if problem:
-            raise ValidationError(problem)
-        return found
-
-
-def _json_problem(value, depth: int) -> str | None:
-    if depth > MAX_NESTING:
-        return f"Must not be nested more than {MAX_NESTING} levels deep."
-    if isinstance(value, str):
-        return "Must not contain NUL characters." if _has_nul(value) else None
-    if isinstance(value, float) and not math.isfinite(value):
-        return "Numbers must be finite."
-    items = []
-    if isinstance(value, dict):
-        items = [*value.keys(), *value.values()]
-    elif isinstance(value, list):
-        items = value
-    return next((problem for item in items if (problem := _json_problem(item, depth + 1))), None)
+        if isinstance(value, str) and storable(value):
+            return value
+        if isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
+            return value
+        raise ValidationError(f"{TEXT_ERROR[:-1]}, a finite number or true/false.")
 
 
 class UTCDateTime(fields.DateTime):
@@ -88,8 +80,8 @@ def _choice(values, **kwargs) -> Text:
 
 class TokenRequestSchema(Schema):
     username = Text(required=True, validate=validate.Length(min=1, max=150))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
-    name = Text(load_default="API token", validate=[validate.Length(min=1, max=100), validate.Regexp(r"\s*\S")])
+    password = Text(required=True, validate=validate.Length(min=1, max=1024))
+    name = Text(load_default="API token", validate=validate.Length(min=1, max=100))
 
 
 class DelegateSchema(Schema):
@@ -98,8 +90,9 @@ class DelegateSchema(Schema):
 
 
 class CompleteSchema(Schema):
-    data = JSONObject(
-        keys=fields.String(),
+    data = fields.Dict(
+        keys=Text(),
+        values=FormValue(),
         load_default=dict,
         metadata={"description": "The task's form, valid under its form_schema (GET /tasks/{task_id})."},
     )

@@ -40,6 +40,7 @@ def require_principal():
 
 @bp.errorhandler(ValidationError)
 def invalid_request(error: ValidationError):
+    """A body, query or form that does not match its schema: 400 naming each wrong field."""
     return error_response(
         400, "invalid_request", "the request does not match its schema", fields=error.normalized_messages()
     )
@@ -58,6 +59,11 @@ def _body(schema: Schema) -> dict:
 
 def _query(schema: Schema) -> dict:
     return schema.load(nfc(request.args.to_dict()))
+
+
+def _multipart() -> dict:
+    """The form's fields and files; a part whose name Werkzeug could not read is the field ''."""
+    return {name or "": value for name, value in [*request.form.items(), *request.files.items()]}
 
 
 def _filters(query: dict) -> queries.Filters:
@@ -217,7 +223,7 @@ def list_files(nomination_id):
 def upload_file(nomination_id):
     """Attach a dossier file (multipart field `file`) while working on one of the nomination's tasks."""
     try:
-        upload = s.UploadSchema().load({**request.form.to_dict(), **request.files.to_dict()})["file"]
+        upload = s.UploadSchema().load(_multipart())["file"]
         entry = inbox.attach_file(
             services(current_app),
             file_store(current_app),
