@@ -560,7 +560,12 @@ def _check_actor(uow: UnitOfWork, task: Row, actor: str, definition: LoadedDefin
 
 
 def _validate_form(definition: LoadedDefinition, task: Row, data: dict) -> None:
+    """A task's data must match its form; a task without a form takes none (otherwise a user
+    could overwrite any process variable, a scope or a routing flag, through it)."""
     if not task.form:
+        if data:
+            fields = {name: "this step has no form and takes no data" for name in data}
+            raise TaskDataError(task.id, fields, {name: "additionalProperties" for name in data})
         return
     validator = Draft202012Validator(definition.forms[task.form])
     errors, kinds = {}, {}

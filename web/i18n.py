@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import Babel, format_datetime, gettext, lazy_gettext, ngettext
+from werkzeug.exceptions import BadRequest
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 LANGUAGE_COOKIE = "thidua_lang"
@@ -18,6 +19,17 @@ LANGUAGE_COOKIE = "thidua_lang"
 def select_locale() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in LANGUAGES else "vi"
+
+
+def storable(text: str) -> bool:
+    """No NUL character and no lone surrogate: no database stores the one, UTF-8 cannot encode the other."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def nfc(value: Any) -> Any:
@@ -91,7 +103,21 @@ EVENT_NAMES = {
 }
 
 
+def refuse_unstorable_text() -> None:
+    """Pages: a query or form value that cannot be stored is a 400 naming its field (the API's
+    schemas make the same check on JSON bodies)."""
+    if request.path.startswith("/api/"):
+        return
+    values = request.args.items(multi=True)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values = [*values, *request.form.items(multi=True)]
+    for name, value in values:
+        if not storable(value):
+            raise BadRequest(f"{name} contains a NUL character or an invalid code point")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_unstorable_text)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
     Babel(app, locale_selector=select_locale)

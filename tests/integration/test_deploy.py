@@ -30,7 +30,7 @@ def test_deploy_versions_and_is_idempotent(services, tmp_path):
     form.write_text(form.read_text().replace('"maxLength": 200', '"maxLength": 300'))
     (second,) = ps.deploy(services, [bundle], "designer")
     assert (second.process_id, second.version, second.created) == ("review", 2, True)
-    assert _count(services, DefinitionFile) == 6  # three files kept verbatim per version
+    assert _count(services, DefinitionFile) == 8  # four files kept verbatim per version
 
 
 def test_instances_start_on_the_latest_version(services, tmp_path):

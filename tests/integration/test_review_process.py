@@ -145,6 +145,8 @@ def test_boundary_timer_fires_at_its_due_time_and_not_before(review, clock):
 
     clock.advance(hours=5)
     assert ps.run_timers(review).claimed == 0  # fired once, never again
+    with pytest.raises(TaskDataError, match="no form"):  # a step without a form cannot set variables
+        ps.complete_task(review, escalated.id, "director", {"unit": "unit:B"})
     result = ps.complete_task(review, escalated.id, "director", {})
     assert result.ended
 

@@ -249,6 +249,17 @@ def test_comments_are_stored_in_nfc(client, demo_app):
     assert stored == unicodedata.normalize("NFC", text)
 
 
+def test_text_that_cannot_be_stored_is_a_400_naming_its_field(client, demo_app):
+    token = sign_in(client, "gd.y.te")
+    task = open_task(demo_app, "nv-ldtt-dat", "sign_nomination")
+    nomination_id = re.search(r"/nominations/([0-9a-f-]{36})/comments", page(client.get(f"/tasks/{task.id}"))).group(1)
+    response = client.post(f"/nominations/{nomination_id}/comments", data={"csrf_token": token, "text": "a\x00b"})
+    assert response.status_code == 400
+    assert "text contains a NUL character" in page(response)
+    with app_services(demo_app).session_factory() as session:
+        assert session.scalars(select(ReviewComment)).all() == []
+
+
 def test_the_secretary_records_attendance_and_tallies_at_once(client, demo_app, clock):
     token = sign_in(client, "truong.ban")  # the demo's provincial emulation fighter awaits the council
     waiting = page(client.get("/council"))

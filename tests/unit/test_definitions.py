@@ -27,6 +27,7 @@ def review_bundle(
         BundleFile("review.bpmn", bpmn.encode()),
         BundleFile("grade.dmn", grade.encode()),
         BundleFile("prepare.json", (form or (REVIEW / "prepare.json").read_text()).encode()),
+        BundleFile("approve.json", (REVIEW / "approve.json").read_bytes()),
     ]
 
 
@@ -50,7 +51,7 @@ def test_good_bundle_parses_with_task_metadata():
     }
     assert definition.task_meta["approve"]["four_eyes"] == "prepare"
     assert definition.task_meta["escalate"]["candidate_role"] == "director"  # property beats lane
-    assert set(definition.forms) == {"prepare.json"}
+    assert set(definition.forms) == {"prepare.json", "approve.json"}
 
 
 def test_content_hash_changes_with_any_file_and_only_then():
