@@ -23,12 +23,12 @@ setup: $(STAMP) $(NPM_STAMP) $(CATALOG).mo chromium
 
 # The Vietnamese catalogue is compiled at set-up; only its .po is kept in git.
 $(CATALOG).mo: $(CATALOG).po $(STAMP)
-	$(BIN)/pybabel compile -q -d web/translations
+	$(BIN)/pybabel compile -d web/translations
 
 # For maintainers: collect new UI strings into the catalogue (then translate them).
 translations: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k lazy_gettext -o web/translations/messages.pot web
-	$(BIN)/pybabel update -q -N -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o web/translations/messages.pot web
+	$(BIN)/pybabel update -N -i web/translations/messages.pot -d web/translations
 
 # Browser tests drive Debian's chromium through Playwright; never `playwright install`.
 chromium:
