@@ -292,6 +292,9 @@ def test_the_secretary_records_attendance_and_tallies_at_once(client, demo_app, 
     )
     assert recorded.status_code == 302, page(recorded)
     assert "Đạt" in page(client.get(sheet_url))
+    # Recording the sheet again (attendance now read-only, so not posted) keeps the attendance.
+    assert client.post(sheet_url, data={"csrf_token": token}).status_code == 302
+    assert 'value="chu.tich" checked disabled' in page(client.get(sheet_url))
     assert open_task(demo_app, "nv-cstdt-dat", "sign_decision")
 
 

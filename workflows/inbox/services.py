@@ -362,7 +362,7 @@ def record_session(
     present_user_ids: list[str],
     tallies: dict[str, ItemTally],
 ) -> dict[str, bool]:
-    """Record attendance (while no tally exists) and the tallies of many nominations in one
+    """Record attendance (on a planned session) and the tallies of many nominations in one
     transaction: all of it lands or none. Returns {nomination_id: passed}."""
     with services.uow() as uow:
         council_session = uow.session.get(CouncilSession, session_id)
@@ -370,7 +370,8 @@ def record_session(
             raise NotFoundError("council session", session_id)
         found = _council(uow.session, principal, council_session.council_id, missing=("council session", session_id))
         _require_secretary(uow, principal, found)
-        if council_session.status == council.PLANNED or not tallies:
+        # Attendance is taken once, when the sheet is first recorded (the page then shows it read-only).
+        if council_session.status == council.PLANNED:
             quorum = council.record_attendance(uow, session_id, present_user_ids)
             if not quorum.has_quorum:
                 uow.commit()
