@@ -15,13 +15,11 @@ def test_healthz_reports_ok(live_server, page):
     assert json.loads(response.text()) == {"status": "ok"}
 
 
-def test_start_page_loads(live_server, page):
+def test_a_visitor_to_the_start_page_lands_on_the_sign_in_page(live_server, page):
     response = page.goto(live_server.url + "/")
-    assert response is not None
-    # The start page, or the sign-in page it redirects to (Playwright follows redirects).
-    assert response.status < 400, f"{response.url} answered {response.status}"
-    assert page.locator("head > title").count() == 1
-    assert page.title().strip()
+    assert response is not None and response.status == 200
+    assert page.url.startswith(live_server.url + "/login?next=/")
+    assert page.title() == "Đăng nhập · thidua"
     path = screenshot(page, "start")
     assert path.name == "smoke-start.png"
     assert path.is_file() and path.stat().st_size > 0

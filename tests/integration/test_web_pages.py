@@ -123,6 +123,15 @@ def test_inbox_shows_claimable_tasks_with_counts_and_filters(client, demo_app):
     assert task.id in page(client.get("/?view=claimable&award=LDTT"))
     assert task.id not in page(client.get("/?view=claimable&award=CSTDCS"))
     assert task.id not in page(client.get("/?view=mine"))
+    assert tab_counts(claimable) == {"all": 1, "mine": 0, "claimable": 1, "overdue": 0}
+    assert tab_counts(page(client.get("/?award=CSTDCS"))) == {"all": 0, "mine": 0, "claimable": 0, "overdue": 0}
+    token = form_token(client, "/")
+    client.post(f"/tasks/{task.id}/claim", data={"csrf_token": token})
+    assert tab_counts(page(client.get("/"))) == {"all": 1, "mine": 1, "claimable": 0, "overdue": 0}
+
+
+def tab_counts(html: str) -> dict[str, int]:
+    return {view: int(n) for view, n in re.findall(r'data-testid="tab-(\w+)">[^<]*<span class="count">(\d+)', html)}
 
 
 def test_a_bad_filter_is_a_clear_refusal_not_a_crash(client):

@@ -14,6 +14,7 @@ from workflows.accounts import services as accounts
 from workflows.errors import DomainError
 from workflows.inbox import queries
 from workflows.inbox import services as inbox
+from workflows.processes import services as process_services
 
 from .. import file_store, services
 from ..errors import error_response
@@ -64,10 +65,6 @@ def _query(schema: Schema) -> dict:
 def _multipart() -> dict:
     """The form's fields and files; a part whose name Werkzeug could not read is the field ''."""
     return {name or "": value for name, value in [*request.form.items(), *request.files.items()]}
-
-
-def _filters(query: dict) -> queries.Filters:
-    return queries.Filters(**{name: query.get(name) for name in queries.Filters.__dataclass_fields__})
 
 
 def _too_large() -> tuple:
@@ -135,7 +132,7 @@ def list_tasks():
         services(current_app),
         current_principal(),
         query["view"],
-        _filters(query),
+        queries.Filters.of(query),
         query["sort"],
         queries.Paging(query["page"], query["per_page"]),
     )
@@ -187,7 +184,7 @@ def list_nominations():
         services(current_app),
         current_principal(),
         query["view"],
-        _filters(query),
+        queries.Filters.of(query),
         query["sort"],
         queries.Paging(query["page"], query["per_page"]),
     )
@@ -255,7 +252,7 @@ def download_file(file_id):
 @bp.get("/definitions")
 def list_definitions():
     """Deployed process versions with the number of instances of each."""
-    return s.DefinitionSchema(many=True).dump(queries.definitions(services(current_app)))
+    return s.DefinitionSchema(many=True).dump(process_services.definition_summaries(services(current_app)))
 
 
 @bp.get("/instances/<uuid:instance_id>/history")

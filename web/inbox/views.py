@@ -24,10 +24,6 @@ from . import forms
 bp = Blueprint("inbox", __name__, template_folder="templates")
 
 
-def filters_from(args) -> queries.Filters:
-    return queries.Filters(**{name: nfc(args.get(name)) or None for name in queries.Filters.__dataclass_fields__})
-
-
 def paging_from(args, default_per_page: int = 25) -> queries.Paging:
     try:
         return queries.Paging(int(args.get("page", 1)), int(args.get("per_page", default_per_page)))
@@ -41,7 +37,12 @@ def index():
     """The inbox: my tasks, claimable ones, overdue ones, with filters, sort and pages."""
     view, sort = request.args.get("view", "all"), request.args.get("sort", "due")
     page = queries.inbox(
-        services(current_app), current_principal(), view, filters_from(request.args), sort, paging_from(request.args)
+        services(current_app),
+        current_principal(),
+        view,
+        queries.Filters.of(nfc(request.args.to_dict())),
+        sort,
+        paging_from(request.args),
     )
     template = "inbox/_tasks.html" if request.headers.get("HX-Request") else "inbox/index.html"
     return render_template(
@@ -67,8 +68,8 @@ def task(task_id: str):
 @login_required
 def complete(task_id: str):
     """Complete a task with its form; errors come back next to the fields."""
-    detail = queries.task_detail(services(current_app), current_principal(), task_id)
-    data = forms.parse(detail.form_schema, request.form)
+    form = queries.task_form(services(current_app), current_principal(), task_id)
+    data = forms.parse(form.schema, request.form)
     try:
         inbox.complete(services(current_app), current_principal(), task_id, data)
     except TaskDataError as error:
@@ -77,7 +78,7 @@ def complete(task_id: str):
         if error.code in ("not_found", "forbidden"):
             raise
         return _task_page(task_id, values=request.form, message=domain_message(error), status=422)
-    return redirect(url_for("inbox.index", completed=detail.task.name))
+    return redirect(url_for("inbox.index", completed=form.name))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -119,10 +120,10 @@ def delegate(task_id: str):
 @login_required
 def upload_on_task(task_id: str):
     """Attach a dossier file from a task page."""
-    detail = queries.task_detail(services(current_app), current_principal(), task_id)
-    if detail.nomination is None:
+    nomination_id = queries.task_form(services(current_app), current_principal(), task_id).nomination_id
+    if nomination_id is None:
         raise DomainError("no_nomination", f"task {task_id} belongs to no nomination")
-    message = _upload(detail.nomination.nomination.id)
+    message = _upload(nomination_id)
     if message:
         return _task_page(task_id, message=message, status=422)
     return redirect(url_for("inbox.task", task_id=task_id))
@@ -134,7 +135,12 @@ def nominations():
     """Nominations I started or watch, or all I may see."""
     view, sort = request.args.get("view", "mine"), request.args.get("sort", "-created")
     page = queries.nominations(
-        services(current_app), current_principal(), view, filters_from(request.args), sort, paging_from(request.args)
+        services(current_app),
+        current_principal(),
+        view,
+        queries.Filters.of(nfc(request.args.to_dict())),
+        sort,
+        paging_from(request.args),
     )
     return render_template("inbox/nominations.html", page=page, view=view, sort=sort, args=request.args)
 

@@ -45,6 +45,11 @@ class Filters:
     status: str | None = None  # the nomination's status
     due: str | None = None  # overdue | today | week
 
+    @classmethod
+    def of(cls, values) -> "Filters":
+        """The filters named in a mapping (a query string, a validated body); blanks are no filter."""
+        return cls(**{name: values.get(name) or None for name in cls.__dataclass_fields__})
+
     def __post_init__(self):
         if self.due is not None and self.due not in DUE_FILTERS:
             raise DomainError("invalid_filter", f"due must be one of {', '.join(DUE_FILTERS)}, not {self.due!r}")
@@ -168,18 +173,14 @@ class TaskDetail:
     overdue: bool
 
 
-_NOMINEE = aliased(Person)
-_NOMINATING_UNIT = aliased(Unit)
-
-
 def _summary_query() -> Select:
-    nominee_unit = aliased(Unit)
+    nominee, nominee_unit, nominating_unit = aliased(Person), aliased(Unit), aliased(Unit)
     return (
         select(
             Nomination,
             Award.title,
-            func.coalesce(_NOMINEE.full_name, nominee_unit.name),
-            _NOMINATING_UNIT.name,
+            func.coalesce(nominee.full_name, nominee_unit.name),
+            nominating_unit.name,
             Campaign.name,
             Decision.code,
         )
@@ -187,9 +188,9 @@ def _summary_query() -> Select:
             Award,
             and_(Award.rule_set_id == Nomination.rule_set_id, Award.code == Nomination.award_code),
         )
-        .outerjoin(_NOMINEE, _NOMINEE.id == Nomination.person_id)
+        .outerjoin(nominee, nominee.id == Nomination.person_id)
         .join(nominee_unit, nominee_unit.id == Nomination.nominee_unit_id)
-        .join(_NOMINATING_UNIT, _NOMINATING_UNIT.id == Nomination.nominating_unit_id)
+        .join(nominating_unit, nominating_unit.id == Nomination.nominating_unit_id)
         .join(Campaign, Campaign.id == Nomination.campaign_id)
         .outerjoin(Decision, Decision.id == Nomination.decision_id)
     )
@@ -261,7 +262,9 @@ def inbox(
                 query = query.where(HumanTask.due_at.is_not(None), HumanTask.due_at < due_limit)
             return _nomination_filters(query, filters)
 
-        counts = {name: session.scalar(scoped(select(func.count()), name)) for name in TASK_VIEWS}
+        # Every view is a subset of "all": one pass counts them all.
+        views = [func.count().filter(conditions[name]) for name in TASK_VIEWS]
+        counts = dict(zip(TASK_VIEWS, session.execute(scoped(select(*views), "all")).one(), strict=True))
         counts.update(_nomination_counts(session, principal, filters))
         order = {
             "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
@@ -328,10 +331,7 @@ def task_detail(services: Services, principal: Principal, task_id: str) -> TaskD
     """A task as its page shows it. NotFoundError when the principal may not see it."""
     with services.uow() as uow:
         session = uow.session
-        access.require_task_visible(session, principal, task_id)
-        context = queries.find_task(session, task_id)
-        if context is None:
-            raise NotFoundError("task", task_id)
+        context = _visible_task(uow, principal, task_id)
         task = context.task
         nomination = _nomination_detail(session, principal, context.business_key) if context.business_key else None
         is_open = task.state == queries.TASK_OPEN and context.instance_status == "running"
@@ -351,6 +351,31 @@ def task_detail(services: Services, principal: Principal, task_id: str) -> TaskD
         )
 
 
+@dataclass(frozen=True)
+class TaskForm:
+    """What completing a task or attaching a file from it needs, without the page's extras
+    (eligibility, history): these run on every form post."""
+
+    name: str
+    nomination_id: str | None
+    schema: dict | None
+
+
+def task_form(services: Services, principal: Principal, task_id: str) -> TaskForm:
+    with services.uow() as uow:
+        context = _visible_task(uow, principal, task_id)
+        schema = engine.form_schema(uow, context.definition_id, context.task.form)
+        return TaskForm(context.task.name, context.business_key, schema)
+
+
+def _visible_task(uow, principal: Principal, task_id: str) -> queries.TaskContext:
+    access.require_task_visible(uow.session, principal, task_id)
+    context = queries.find_task(uow.session, task_id)
+    if context is None:
+        raise NotFoundError("task", task_id)
+    return context
+
+
 def file_entry(services: Services, principal: Principal, file_id: str) -> FileEntry:
     """A dossier file's metadata, if the principal sees its nomination; NotFoundError otherwise."""
     with services.session_factory() as session:
@@ -365,11 +390,6 @@ def instance_history(services: Services, principal: Principal, instance_id: str)
     with services.session_factory() as session:
         access.require_instance_visible(session, principal, instance_id)
         return _history(session, [instance_id])
-
-
-def definitions(services: Services) -> list[queries.DefinitionSummary]:
-    with services.session_factory() as session:
-        return queries.definition_summaries(session)
 
 
 # --- helpers --------------------------------------------------------------------------------

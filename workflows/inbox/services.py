@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 import engine
 from engine import StepResult, TaskView, queries
@@ -262,12 +262,14 @@ def council_sessions(services: Services, principal: Principal) -> list[SessionSu
     with services.session_factory() as session:
         councils = _councils(session, principal)
         rows = session.execute(
-            select(CouncilSession, Council.name)
+            select(CouncilSession, Council.name, func.count(SessionItem.id))
             .join(Council, Council.id == CouncilSession.council_id)
+            .outerjoin(SessionItem, SessionItem.session_id == CouncilSession.id)
             .where(CouncilSession.council_id.in_([c.id for c in councils]))
+            .group_by(CouncilSession.id, Council.name)
             .order_by(CouncilSession.scheduled_for.desc())
         ).all()
-        return [_session_summary(session, s, name) for s, name in rows]
+        return [_session_summary(s, name, items) for s, name, items in rows]
 
 
 def awaiting_council(services: Services, principal: Principal, council_id: str) -> list[NominationSummary]:
@@ -349,10 +351,8 @@ def session_sheet(services: Services, principal: Principal, session_id: str) -> 
                     item.threshold,
                 )
             )
-        name = found.name
-        return SessionSheet(
-            _session_summary(session, council_session, name), found.jurisdiction_id, members, sheet_items
-        )
+        summary = _session_summary(council_session, found.name, len(items))
+        return SessionSheet(summary, found.jurisdiction_id, members, sheet_items)
 
 
 def record_session(
@@ -425,8 +425,7 @@ def _require_secretary(uow, principal: Principal, found: Council) -> None:
         raise ForbiddenError(f"only the secretary of {found.name} records its sessions")
 
 
-def _session_summary(session, council_session: CouncilSession, council_name: str) -> SessionSummary:
-    items = len(session.scalars(select(SessionItem.id).where(SessionItem.session_id == council_session.id)).all())
+def _session_summary(council_session: CouncilSession, council_name: str, items: int) -> SessionSummary:
     return SessionSummary(
         council_session.id,
         council_session.council_id,
