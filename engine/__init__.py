@@ -22,6 +22,7 @@ from .errors import (
     ExpressionError,
     InstanceNotFoundError,
     InvalidStateError,
+    JobNotFoundError,
     ProcessError,
     TaskDataError,
     TaskNotAllowedError,
@@ -30,11 +31,13 @@ from .errors import (
 from .expressions import Evaluator
 from .history import VerificationReport, verify_all
 from .instances import (
+    Escalation,
     StepResult,
     TaskView,
     claim_task,
     complete_task,
     delegate_task,
+    escalate_task,
     resume_instance,
     start_instance,
     suspend_instance,
@@ -42,12 +45,20 @@ from .instances import (
     unclaim_task,
 )
 from .models import EngineBase
-from .ports import Calendar, Directory, WeekdayCalendar
+from .ports import Calendar, Deadlines, Directory, TimeLimit, WorkingDayCalendar
 from .runtime import Runtime
-from .timers import RunSummary, run_due_jobs
+from .timers import HANDLERS, RunSummary, incidents, retry_incident, run_due_jobs
 from .uow import UnitOfWork
 
 __all__ = [
+    "Deadlines",
+    "Escalation",
+    "HANDLERS",
+    "JobNotFoundError",
+    "TimeLimit",
+    "escalate_task",
+    "incidents",
+    "retry_incident",
     "DecisionTables",
     "BundleFile",
     "Calendar",
@@ -74,7 +85,7 @@ __all__ = [
     "TaskView",
     "UnitOfWork",
     "VerificationReport",
-    "WeekdayCalendar",
+    "WorkingDayCalendar",
     "claim_task",
     "delegate_task",
     "complete_task",

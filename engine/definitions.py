@@ -45,6 +45,14 @@ PROP_ORG_SCOPE = "orgScope"
 PROP_DUE_WORKING_DAYS = "dueWorkingDays"
 PROP_FOUR_EYES = "fourEyes"
 PROP_FORM = "formSchema"
+# The escalation ladder, on the process (its default for every task) or on a user task: remind
+# the assignee at this share of the time limit; reassign this many working days after the due
+# time; to whom ("supervisor", "board" or "none").
+PROP_REMINDER_SHARE = "escalationReminder"
+PROP_GRACE_DAYS = "escalationGraceDays"
+PROP_REASSIGN = "escalationReassign"
+REASSIGN_TARGETS = ("supervisor", "board", "none")
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _SAFE_XML_PARSER = etree.XMLParser(
@@ -190,7 +198,8 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
         for each in all_specs:
             file_of = _file_of(each.file, dmn_files)
             _check_expressions(each, evaluator, file_of, flows.get(each.file, {}))
-        task_meta = _task_meta(all_specs, lanes, forms, evaluator, dmn_files)
+        ladder = _process_properties(process)
+        task_meta = _task_meta(all_specs, lanes, forms, evaluator, dmn_files, ladder)
         definitions.append(
             ParsedDefinition(
                 process_id=process_id,
@@ -462,7 +471,47 @@ def _refusal(file_of, element_id: str, reason: str) -> DefinitionError:
     return DefinitionError(reason, file=file_of(element_id), element_id=element_id)
 
 
-def _task_meta(specs, lanes_by_file: dict, forms: dict, evaluator: Evaluator, dmn_files: dict) -> dict:
+def _process_properties(process: etree._Element) -> dict[str, str]:
+    """The process element's own extension properties (the escalation ladder's defaults)."""
+    return {
+        prop.get("name"): prop.get("value")
+        for prop in process.findall(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property")
+    }
+
+
+def _number(properties: dict, name: str, refuse, *, low: float = 0, below: float | None = None) -> float | None:
+    value = properties.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise refuse(f"{name} must be a number, not {value!r}") from None
+    if number < low or (below is not None and number >= below):
+        limit = f"below {below:g}" if below is not None else "a number"
+        raise refuse(f"{name} must be at least {low:g} and {limit}, not {value!r}")
+    return number
+
+
+def _escalation(properties: dict, defaults: dict, refuse) -> dict:
+    """The task's escalation ladder: its own properties over the process's."""
+    merged = defaults | {
+        k: v for k, v in properties.items() if k in (PROP_REMINDER_SHARE, PROP_GRACE_DAYS, PROP_REASSIGN)
+    }
+    reassign = merged.get(PROP_REASSIGN) or "none"
+    if reassign not in REASSIGN_TARGETS:
+        raise refuse(f"{PROP_REASSIGN} must be one of {', '.join(REASSIGN_TARGETS)}, not {reassign!r}")
+    grace = _number(merged, PROP_GRACE_DAYS, refuse)
+    return {
+        "reminder_share": _number(merged, PROP_REMINDER_SHARE, refuse, low=0.01, below=1),
+        "grace_days": grace,
+        "reassign": None if reassign == "none" or grace is None else reassign,
+    }
+
+
+def _task_meta(
+    specs, lanes_by_file: dict, forms: dict, evaluator: Evaluator, dmn_files: dict, ladder: dict[str, str]
+) -> dict:
     """What the runtime needs per user task, read once at deploy from lanes and extension properties."""
     user_tasks = {
         task_spec.bpmn_id: (task_spec, spec.file)
@@ -481,14 +530,7 @@ def _task_meta(specs, lanes_by_file: dict, forms: dict, evaluator: Evaluator, dm
         scope = properties.get(PROP_ORG_SCOPE)
         if scope:
             _check(evaluator, scope, element_id, file_of)
-        due_days = properties.get(PROP_DUE_WORKING_DAYS)
-        if due_days is not None:
-            try:
-                due_days = float(due_days)
-            except ValueError:
-                raise refuse(f"{PROP_DUE_WORKING_DAYS} must be a number, not {due_days!r}") from None
-            if due_days < 0:
-                raise refuse(f"{PROP_DUE_WORKING_DAYS} must not be negative")
+        due_days = _number(properties, PROP_DUE_WORKING_DAYS, refuse)
         four_eyes = properties.get(PROP_FOUR_EYES)
         if four_eyes and four_eyes not in user_tasks:
             raise refuse(f"{PROP_FOUR_EYES} names {four_eyes!r}, which is not a user task of this process")
@@ -503,5 +545,6 @@ def _task_meta(specs, lanes_by_file: dict, forms: dict, evaluator: Evaluator, dm
             "due_working_days": due_days,
             "four_eyes": four_eyes,
             "form": form,
+            "escalation": _escalation(properties, ladder, refuse),
         }
     return meta

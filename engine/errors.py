@@ -70,6 +70,14 @@ class TaskNotFoundError(EngineError, LookupError):
         super().__init__(f"no task {task_id}")
 
 
+class JobNotFoundError(EngineError, LookupError):
+    code = "job_not_found"
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        super().__init__(f"no incident {job_id}")
+
+
 class TaskNotAllowedError(EngineError):
     """The actor may not act on this task (not a candidate, claimed by another, four eyes)."""
 

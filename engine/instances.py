@@ -9,11 +9,12 @@ writes anything else."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections import namedtuple
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -34,6 +35,7 @@ from .errors import (
 )
 from .history import NewEvent
 from .models import HumanTask, ProcessInstance, TimerJob
+from .ports import TimeLimit
 from .runtime import SERIALIZER_VERSION, ReadyTask, WaitingTimer
 from .uow import UnitOfWork
 
@@ -43,6 +45,14 @@ RUNNING, SUSPENDED, COMPLETED, TERMINATED = "running", "suspended", "completed",
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"
 JOB_PENDING, JOB_CANCELLED, JOB_SUSPENDED = "pending", "cancelled", "suspended"
 JOB_BPMN_TIMER = "bpmn_timer"
+# The rungs of a task's escalation ladder, each a timer job, and the stage each leaves it in.
+JOB_REMINDER, JOB_DUE, JOB_ESCALATE = "task_reminder", "task_due", "task_escalate"
+ESCALATION_STAGE = {JOB_REMINDER: "reminded", JOB_DUE: "overdue", JOB_ESCALATE: "escalated"}
+_LADDER_EVENT = {
+    JOB_REMINDER: history.TASK_REMINDED,
+    JOB_DUE: history.TASK_OVERDUE,
+    JOB_ESCALATE: history.TASK_ESCALATED,
+}
 INSTANCES, TASKS, JOBS = ProcessInstance.__table__, HumanTask.__table__, TimerJob.__table__
 
 
@@ -60,6 +70,7 @@ class TaskView:
     claimed_by: str | None
     created_at: datetime
     due_at: datetime | None
+    escalation: str | None = None  # how far up its escalation ladder: reminded, overdue, escalated
 
     @classmethod
     def of(cls, row: Row, **changes) -> "TaskView":
@@ -204,6 +215,7 @@ def complete_task(
         actor,
         completed_by=actor,
         completed_task=task_id,
+        completed_due=task.due_at,
     )
     logger.info("task %s of instance %s completed", task_id, instance.id)
     return result
@@ -314,6 +326,45 @@ def fire_timer(uow: UnitOfWork, job: TimerJob) -> StepResult | None:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """One rung of a task's escalation ladder, as recorded: the task as it was before it, who
+    supervises it (to be told at the due time) and, when it was reassigned, to whom."""
+
+    kind: str
+    task: TaskView
+    business_key: str | None
+    supervisor: tuple[str, str | None] | None = None
+    reassigned_to: tuple[str, str | None] | None = None
+
+
+def escalate_task(uow: UnitOfWork, job: TimerJob) -> Escalation | None:
+    """Take the rung of the escalation ladder a job stands for: record it in history and on the
+    task (its stage; for the last rung its new candidates, unclaimed). Returns None when the
+    task has ended or its instance is not running; the caller tells the people concerned."""
+    row = uow.session.connection().execute(_TASK_WITH_INSTANCE, {"task_id": job.task_id}).first()
+    if row is None or row.state != TASK_OPEN or row.instance__status != RUNNING:
+        return None
+    task, instance = TaskView.of(row), _instance_of(row)
+    meta = load_definition(uow, instance.definition_id).task_meta[task.element_id]
+    directory, session = uow.directory, uow.session
+    data = {"job_id": job.id, "due_at": task.due_at.isoformat() if task.due_at else None}
+    supervisor = reassigned_to = None
+    if job.kind == JOB_DUE:
+        supervisor = directory.supervisor(session, task.candidate_role, task.org_scope, "supervisor")
+    elif job.kind == JOB_ESCALATE:
+        target = (meta.get("escalation") or {}).get("reassign")
+        reassigned_to = directory.supervisor(session, task.candidate_role, task.org_scope, target) if target else None
+        data |= {"from": [task.candidate_role, task.org_scope, task.claimed_by], "to": reassigned_to}
+    event = NewEvent(_LADDER_EVENT[job.kind], None, uow.clock(), data, task_id=task.id, element_id=task.element_id)
+    _write_instance(uow, _Head.of(instance), [event], instance.status)
+    changes = {"escalation": ESCALATION_STAGE[job.kind]}
+    if reassigned_to:
+        changes |= {"candidate_role": reassigned_to[0], "org_scope": reassigned_to[1], "claimed_by": None}
+    _set_task(session, task.id, **changes)
+    return Escalation(job.kind, task, instance.business_key, supervisor, reassigned_to)
+
+
+@dataclass(frozen=True)
 class _Head:
     """The instance row's concurrency and chain state as this transaction read it."""
 
@@ -398,6 +449,7 @@ def _save(
     *,
     completed_by: str | None = None,
     completed_task: str | None = None,
+    completed_due: datetime | None = None,
 ) -> StepResult:
     """Write the step: instance row first (the optimistic lock), then projection, jobs, history."""
     session: Session = uow.session
@@ -417,15 +469,23 @@ def _save(
     cancelled = [task_id for task_id in before.tasks if task_id not in after.tasks and task_id != completed_task]
     if cancelled:
         _set_task(session, cancelled, state=TASK_CANCELLED, ended_at=now)
-    opened = [
-        _new_task(uow, head.id, definition.task_meta[ready.element_id], ready, now)
-        for task_id, ready in after.tasks.items()
-        if task_id not in before.tasks
-    ]
+    closed = ([completed_task] if completed_task else []) + cancelled
+    new_jobs = []
+    opened = []
+    for task_id, ready in after.tasks.items():
+        if task_id not in before.tasks:
+            meta = definition.task_meta[ready.element_id]
+            task, ladder = _new_task(uow, head.id, meta, ready, now)
+            opened.append(task)
+            new_jobs += ladder
     if opened:
         _write(session, insert(TASKS), opened)
 
-    gone = [task_id for task_id in before.timers if task_id not in after.timers]
+    # Jobs of ended tasks and of timers no longer waiting (their task ended first) are cancelled;
+    # only a task with a deadline has jobs (cancelled ones may have: their due time is not at hand).
+    gone = [task_id for task_id in before.timers if task_id not in after.timers] + cancelled
+    if completed_task and completed_due:
+        gone.append(completed_task)
     if gone:
         _write(
             session,
@@ -433,31 +493,32 @@ def _save(
             .where(JOBS.c.instance_id == head.id, JOBS.c.task_id.in_(gone), JOBS.c.status == JOB_PENDING)
             .values(status=JOB_CANCELLED),
         )
-    new_jobs = [
-        dict(
-            due_at=runtime.timer_due(workflow, task_id, now),
-            kind=JOB_BPMN_TIMER,
-            instance_id=head.id,
-            task_id=task_id,
-            element_id=timer.element_id,
-            status=JOB_PENDING,
-            attempts=0,
-            created_at=now,
-        )
+    new_jobs += [
+        _job(JOB_BPMN_TIMER, runtime.timer_due(workflow, task_id, now), head.id, task_id, timer.element_id, now)
         for task_id, timer in after.timers.items()
         if task_id not in before.timers
     ]
     if new_jobs:
         _write(session, insert(JOBS), new_jobs)
 
-    closed = ([completed_task] if completed_task else []) + cancelled
     views = tuple(TaskView(**{f.name: row.get(f.name) for f in fields(TaskView)}) for row in opened)
     return StepResult(head.id, status, views, tuple(closed), ended)
 
 
-def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, now: datetime) -> dict:
-    due_days = meta["due_working_days"]
-    return dict(
+def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, now: datetime) -> tuple[dict, list]:
+    """The projection row of a task that became ready, with its due time, and the timer jobs of
+    its escalation ladder."""
+    limit = uow.deadlines.time_limit(uow.session, ready.element_id, ready.data, meta["due_working_days"])
+    due_at, ladder = None, []
+    if limit is not None:
+        add = uow.calendar.add_calendar_days if limit.calendar_days else uow.calendar.add_working_days
+        days = limit.days - _days_used(uow, instance_id, ready.element_id, limit) if limit.resume else limit.days
+        days = max(days, 0)
+        due_at = add(now, days)
+        ladder = _ladder(
+            meta.get("escalation") or {}, instance_id, ready, now, due_at, lambda extra: add(now, days + extra)
+        )
+    row = dict(
         id=ready.id,
         instance_id=instance_id,
         element_id=ready.element_id,
@@ -469,8 +530,50 @@ def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, n
         state=TASK_OPEN,
         claimed_by=None,
         created_at=now,
-        due_at=uow.calendar.add_working_days(now, due_days) if due_days is not None else None,
+        due_at=due_at,
+        escalation=None,
     )
+    return row, ladder
+
+
+def _ladder(escalation: dict, instance_id: str, ready: ReadyTask, now: datetime, due_at: datetime, after_due) -> list:
+    """Timer jobs for a task's escalation ladder: a reminder at a share of its time, the due
+    time itself, and the reassignment a grace period after it."""
+    job = functools.partial(_job, instance_id=instance_id, task_id=ready.id, element_id=ready.element_id, now=now)
+    jobs = [job(JOB_DUE, due_at)]
+    share = escalation.get("reminder_share")
+    if share and due_at > now:
+        jobs.append(job(JOB_REMINDER, now + (due_at - now) * share))
+    if escalation.get("reassign"):
+        jobs.append(job(JOB_ESCALATE, after_due(escalation["grace_days"])))
+    return jobs
+
+
+def _job(kind: str, due_at: datetime, instance_id: str, task_id: str, element_id: str, now: datetime) -> dict:
+    return dict(
+        due_at=due_at,
+        kind=kind,
+        instance_id=instance_id,
+        task_id=task_id,
+        element_id=element_id,
+        status=JOB_PENDING,
+        attempts=0,
+        created_at=now,
+    )
+
+
+def _days_used(uow: UnitOfWork, instance_id: str, element_id: str, limit: TimeLimit) -> float:
+    """Days the earlier runs of this step took, from opening to ending: a step that comes back
+    after a return resumes its clock with what is left. The time in between does not count."""
+    runs = uow.session.connection().execute(
+        select(TASKS.c.created_at, TASKS.c.ended_at).where(
+            TASKS.c.instance_id == instance_id, TASKS.c.element_id == element_id, TASKS.c.ended_at.is_not(None)
+        )
+    )
+    spans = [(run.created_at, run.ended_at) for run in runs]
+    if limit.calendar_days:
+        return sum((end - start) / timedelta(days=1) for start, end in spans)
+    return sum(uow.calendar.working_days_between(start, end) for start, end in spans)
 
 
 def _write(session: Session, statement, rows: dict | list[dict] | None = None):
@@ -523,8 +626,11 @@ def _open_task(session: Session, task_id: str) -> tuple[Row, _InstanceRow]:
         raise TaskNotFoundError(task_id)
     if task.state != TASK_OPEN:
         raise ConcurrentUpdateError(f"task {task_id}")
-    instance = _InstanceRow(*(getattr(task, f"instance__{name}") for name in _INSTANCE_FIELDS))
-    return task, instance
+    return task, _instance_of(task)
+
+
+def _instance_of(row: Row) -> _InstanceRow:
+    return _InstanceRow(*(getattr(row, f"instance__{name}") for name in _INSTANCE_FIELDS))
 
 
 def _instance(session: Session, instance_id: str) -> Row:

@@ -124,6 +124,8 @@ class HumanTask(EngineBase):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    # How far up its escalation ladder an open task has gone: reminded, overdue or escalated.
+    escalation: Mapped[str | None] = mapped_column(String(20))
 
 
 class HistoryEvent(EngineBase):
@@ -147,7 +149,8 @@ class HistoryEvent(EngineBase):
 
 
 class TimerJob(EngineBase):
-    """A due action (BPMN timer, later SLA escalations); claimed atomically by any scheduler process."""
+    """A due action (a BPMN timer, a step of a task's escalation ladder); claimed atomically by
+    any scheduler process, run once. `done_at` shows how late it ran."""
 
     __tablename__ = "timer_job"
     __table_args__ = (Index("ix_timer_job_due", "status", "due_at"),)
@@ -164,3 +167,4 @@ class TimerJob(EngineBase):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

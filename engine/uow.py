@@ -6,7 +6,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .ports import Calendar, Clock, Directory, WeekdayCalendar, utc_now
+from .ports import Calendar, Clock, Deadlines, DiagramDeadlines, Directory, WorkingDayCalendar, utc_now
 from .runtime import Runtime
 
 
@@ -14,7 +14,7 @@ class UnitOfWork:
     """`with uow:` opens a transaction; `commit()` ends it; leaving without commit rolls back.
 
     It also carries the runtime and the ports an engine operation needs (directory, calendar,
-    clock), so that operations take one argument for all their collaborators.
+    deadlines, clock), so that operations take one argument for all their collaborators.
     """
 
     def __init__(
@@ -24,12 +24,14 @@ class UnitOfWork:
         runtime: Runtime,
         directory: Directory,
         calendar: Calendar | None = None,
+        deadlines: Deadlines | None = None,
         clock: Clock = utc_now,
     ):
         self.session_factory = session_factory
         self.runtime = runtime
         self.directory = directory
-        self.calendar = calendar or WeekdayCalendar()
+        self.calendar = calendar or WorkingDayCalendar()
+        self.deadlines = deadlines or DiagramDeadlines()
         self.clock = clock
         self.session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []

@@ -12,11 +12,9 @@ from tests.conftest import FIXTURES
 REVIEW = FIXTURES / "review"
 
 
-def review_bundle(
-    replace: tuple[str, str] | None = None, *, form: str | None = None, dmn: tuple[str, str] | None = None
-):
+def review_bundle(*replacements: tuple[str, str] | None, form: str | None = None, dmn: tuple[str, str] | None = None):
     bpmn = (REVIEW / "review.bpmn").read_text()
-    if replace:
+    for replace in filter(None, replacements):
         assert replace[0] in bpmn, replace[0]
         bpmn = bpmn.replace(*replace)
     grade = (REVIEW / "grade.dmn").read_text()
@@ -48,10 +46,57 @@ def test_good_bundle_parses_with_task_metadata():
         "due_working_days": 2.0,
         "four_eyes": None,
         "form": "prepare.json",
+        "escalation": {"reminder_share": None, "grace_days": None, "reassign": None},
     }
     assert definition.task_meta["approve"]["four_eyes"] == "prepare"
     assert definition.task_meta["escalate"]["candidate_role"] == "director"  # property beats lane
     assert set(definition.forms) == {"prepare.json", "approve.json"}
+
+
+PROCESS_LADDER = (
+    '<bpmn:process id="review" name="Two-level review" isExecutable="true">',
+    '<bpmn:process id="review" name="Two-level review" isExecutable="true">'
+    "<bpmn:extensionElements><spiffworkflow:properties>"
+    '<spiffworkflow:property name="escalationReminder" value="0.75" />'
+    '<spiffworkflow:property name="escalationGraceDays" value="2" />'
+    '<spiffworkflow:property name="escalationReassign" value="supervisor" />'
+    "</spiffworkflow:properties></bpmn:extensionElements>",
+)
+
+
+def test_the_escalation_ladder_comes_from_the_process_and_a_task_overrides_it():
+    approve_override = (
+        '<spiffworkflow:property name="fourEyes" value="prepare"',
+        '<spiffworkflow:property name="escalationReassign" value="board" />\n'
+        '<spiffworkflow:property name="escalationGraceDays" value="0.5" />\n'
+        '<spiffworkflow:property name="fourEyes" value="prepare"',
+    )
+    (definition,) = parse_bundle(review_bundle(PROCESS_LADDER, approve_override), Evaluator())
+    assert definition.task_meta["prepare"]["escalation"] == {
+        "reminder_share": 0.75,
+        "grace_days": 2.0,
+        "reassign": "supervisor",
+    }
+    assert definition.task_meta["approve"]["escalation"] == {
+        "reminder_share": 0.75,
+        "grace_days": 0.5,
+        "reassign": "board",
+    }
+
+
+@pytest.mark.parametrize(
+    ("replace", "reason"),
+    [
+        (('name="escalationReassign" value="supervisor"', 'name="escalationReassign" value="boss"'), "one of"),
+        (('name="escalationReminder" value="0.75"', 'name="escalationReminder" value="1.5"'), "below 1"),
+        (('name="escalationGraceDays" value="2"', 'name="escalationGraceDays" value="-1"'), "at least 0"),
+    ],
+)
+def test_a_bad_escalation_ladder_is_refused_on_the_first_task_it_applies_to(replace, reason):
+    (tag, ladder) = PROCESS_LADDER
+    error = refusal(review_bundle((tag, ladder.replace(*replace))))
+    assert error.element_id in ("prepare", "approve", "escalate"), str(error)
+    assert reason in error.reason
 
 
 def test_content_hash_changes_with_any_file_and_only_then():

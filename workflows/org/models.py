@@ -115,6 +115,7 @@ class User(DomainBase):
     full_name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    email: Mapped[str | None] = mapped_column(String(320))  # None: in-app notifications only
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None: cannot sign in
     # Sign-in throttling lives in the database so that every web worker sees the same count.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
