@@ -32,13 +32,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     for noisy in ("spiff", "apscheduler.executors", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    app.extensions["thidua"] = bootstrap(app.config["DATABASE_URL"])
+    app.extensions["thidua"] = bootstrap(
+        app.config["DATABASE_URL"], calendar_refresh_seconds=app.config["CALENDAR_REFRESH_SECONDS"]
+    )
     app.extensions["thidua_files"] = BlobStore(Path(app.config["FILES_DIR"]))
 
-    from . import errors, i18n, security, vendor
+    from . import admin, errors, i18n, security, vendor
     from .api import views as api
     from .auth import views as auth
     from .inbox import views as inbox
+    from .notifications import views as notifications
 
     errors.init_app(app)
     i18n.init_app(app)
@@ -46,7 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     return app
 
 

@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from engine import EngineError
+from workflows.calendar import services as calendar_services
 from workflows.errors import DomainError
 from workflows.processes import services as process_services
 
@@ -134,7 +135,7 @@ def scheduler_command():
     """Run the timer heartbeat until SIGTERM or Ctrl-C; any number may run at once."""
     from .scheduler import run_blocking
 
-    run_blocking(services(current_app), current_app.config["SCHEDULER_INTERVAL_SECONDS"])
+    run_blocking(services(current_app), current_app.config)
 
 
 @cli.command("serve")
@@ -158,6 +159,43 @@ def serve_command(port, host, workers, scheduler):
         if child is not None:
             child.send_signal(signal.SIGTERM)
             child.wait(timeout=30)
+
+
+@cli.group("calendar")
+def calendar_group():
+    """Vietnam's working-day calendar, with the overrides an administrator made."""
+
+
+@calendar_group.command("add-working-days")
+@click.argument("received", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("days", metavar="N", type=click.IntRange(1, 1000))
+@with_appcontext
+@user_errors
+def add_working_days_command(received, days):
+    """Print the last day (YYYY-MM-DD) of a period of N working days received on DATE (YYYY-MM-DD)."""
+    calendar = services(current_app).calendar
+    click.echo(calendar_services.last_day_of_period(calendar, received.date(), days).isoformat())
+
+
+@calendar_group.command("days-off")
+@click.argument("year", type=click.IntRange(calendar_services.FIRST_YEAR, calendar_services.LAST_YEAR))
+@click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Of holiday names.")
+@with_appcontext
+@user_errors
+def days_off_command(year, language):
+    """List YEAR's public holidays, make-up working days and overrides, and where each comes from."""
+    for entry in calendar_services.run(services(current_app), calendar_services.year_days, year, language):
+        state = "day off" if entry.day_off else "working day"
+        if entry.source == calendar_services.HOLIDAY:
+            source = f"holiday: {entry.name}"
+        elif entry.source == calendar_services.MAKE_UP_DAY:
+            source = "make-up working day"
+        else:
+            when = entry.created_at.astimezone(calendar_services.ZONE)
+            source = f"override by {entry.created_by} at {when:%Y-%m-%d %H:%M}: {entry.note}"
+            if entry.name:
+                source += f" (otherwise holiday: {entry.name})"
+        click.echo(f"{entry.day.isoformat()} {entry.day:%a}  {state:<11}  {source}")
 
 
 def main() -> None:

@@ -36,7 +36,11 @@ DEFAULTS = {
     "PORT": 5000,
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "bpmn"),
     "LOG_LEVEL": "INFO",
-    "SCHEDULER_INTERVAL_SECONDS": 5,
+    "SCHEDULER_INTERVAL_SECONDS": 1,  # a beat that finds nothing due is one indexed query
+    # A scheduler claims up to SCHEDULER_BATCH due jobs per beat; a claim whose holder died is
+    # taken over after SCHEDULER_LOCK_SECONDS (longer than any one job runs).
+    "SCHEDULER_BATCH": 100,
+    "SCHEDULER_LOCK_SECONDS": 60,
     # Sign-in: lock an account for LOGIN_LOCK_MINUTES after LOGIN_MAX_FAILURES wrong passwords.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
@@ -45,4 +49,20 @@ DEFAULTS = {
     "API_TOKEN_DAYS": 90,
     # Dossier files: the largest accepted upload; requests above it are refused before reading.
     "MAX_UPLOAD_MB": 20,
+    # E-mail: off while SMTP_HOST is empty (mails wait in the outbox). SMTP_SSL is TLS from the
+    # start (port 465); SMTP_STARTTLS upgrades a plain connection (port 587).
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_SSL": False,
+    "SMTP_TIMEOUT_SECONDS": 10,
+    "MAIL_FROM": "thidua@localhost",
+    # The daily digest of due and overdue tasks is built from this hour on (Asia/Ho_Chi_Minh).
+    "DIGEST_HOUR": 7,
+    # Where the app is reached, for links in e-mails (e.g. https://thidua.namdinh.gov.vn); empty: paths only.
+    "BASE_URL": "",
+    # Each process reads the admin's calendar overrides again once they are this old.
+    "CALENDAR_REFRESH_SECONDS": 60,
 }

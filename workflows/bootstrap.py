@@ -9,15 +9,18 @@ from sqlalchemy.orm import sessionmaker
 
 from engine import (
     Calendar,
+    Deadlines,
     Evaluator,
     Runtime,
     UnitOfWork,
-    WeekdayCalendar,
+    WorkingDayCalendar,
     create_database_engine,
     create_session_factory,
 )
 from engine.ports import Clock, utc_now
 
+from .awards.deadlines import RuleSetDeadlines
+from .calendar.services import VietnamCalendar
 from .directory import OrgDirectory
 
 
@@ -34,7 +37,8 @@ class Services:
     session_factory: sessionmaker
     runtime: Runtime
     directory: OrgDirectory = field(default_factory=OrgDirectory)
-    calendar: Calendar = field(default_factory=WeekdayCalendar)
+    calendar: Calendar = field(default_factory=WorkingDayCalendar)
+    deadlines: Deadlines | None = None
     clock: Clock = utc_now
 
     def uow(self) -> UnitOfWork:
@@ -43,6 +47,7 @@ class Services:
             runtime=self.runtime,
             directory=self.directory,
             calendar=self.calendar,
+            deadlines=self.deadlines,
             clock=self.clock,
         )
 
@@ -50,12 +55,23 @@ class Services:
         self.database.dispose()
 
 
-def bootstrap(database_url: str, *, clock: Clock = utc_now, calendar: Calendar | None = None) -> Services:
+def bootstrap(
+    database_url: str,
+    *,
+    clock: Clock = utc_now,
+    calendar: Calendar | None = None,
+    calendar_refresh_seconds: float = 60,
+) -> Services:
+    """The calendar defaults to Vietnam's, whose overrides each process reads again once they
+    are `calendar_refresh_seconds` old."""
     database = create_database_engine(database_url)
+    session_factory = create_session_factory(database)
+    evaluator = build_evaluator()
     return Services(
         database=database,
-        session_factory=create_session_factory(database),
-        runtime=Runtime(build_evaluator()),
-        calendar=calendar or WeekdayCalendar(),
+        session_factory=session_factory,
+        runtime=Runtime(evaluator),
+        deadlines=RuleSetDeadlines(evaluator),
+        calendar=calendar or VietnamCalendar(session_factory, clock=clock, refresh_seconds=calendar_refresh_seconds),
         clock=clock,
     )

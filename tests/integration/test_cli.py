@@ -15,7 +15,7 @@ from tests.conftest import FIXTURES
 from workflows.org.models import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["init", "demo", "deploy", "start", "serve", "scheduler", "verify-history"]
+COMMANDS = ["init", "demo", "deploy", "start", "serve", "scheduler", "verify-history", "calendar"]
 
 
 def thidua(*args, database_url, data_dir, check=True):
