@@ -422,6 +422,7 @@ def _add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
             full_name=spec.full_name,
             active=True,
             unit_id=spec.unit,
+            email=f"{spec.username}@namdinh.thidua.example",
             password_hash=password_hash,
         )
         session.add(user)

@@ -41,6 +41,7 @@ TAGS = [
     ("tasks", "The inbox and the steps of a nomination"),
     ("nominations", "Award nominations"),
     ("files", "Dossier files"),
+    ("notifications", "Reminders, deadlines, escalations and the daily digest"),
     ("processes", "Process definitions and instance histories"),
     ("meta", "This document"),
 ]
@@ -156,6 +157,24 @@ def _paths() -> dict[str, dict]:
                 ACT_WITH_BODY,
                 parameters=[TASK_ID],
                 requestBody=_body(schemas.CompleteSchema),
+            )
+        },
+        "/api/v1/notifications": {
+            "get": _operation(
+                "The caller's notifications, newest first, with how many are unread",
+                "notifications",
+                {"200": _json(schemas.NotificationPageSchema)},
+                ("400", "401"),
+                parameters=[{"in": "query", "schema": schemas.NotificationQuerySchema}],
+            )
+        },
+        "/api/v1/notifications/read": {
+            "post": _operation(
+                "Mark the caller's notifications read: those in `ids`, or all when `ids` is left out",
+                "notifications",
+                {"200": _json(schemas.ReadResultSchema)},
+                ("400", "401", "403"),
+                requestBody=_body(schemas.MarkReadSchema),
             )
         },
         "/api/v1/nominations": {

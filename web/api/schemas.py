@@ -14,9 +14,11 @@ from workflows.inbox.services import MAX_REASON_LENGTH
 from workflows.nominations.services import PROCESS_OF_ROUTE
 
 from ..i18n import storable
+from ..notifications.texts import notification_text
 
 MAX_ID_LENGTH = 200
 MAX_PAGE = 100_000
+MAX_INTEGER_ID = 2**31 - 1
 MIN_YEAR, MAX_YEAR = 1945, 2100
 NO_NUL = r"^[^\x00]*$"  # no database stores NUL characters
 TEXT_ERROR = "Must be text without NUL characters or unpaired surrogates."
@@ -131,6 +133,19 @@ class TaskQuerySchema(_ListQuerySchema):
 class NominationQuerySchema(_ListQuerySchema):
     view = _choice(queries.NOMINATION_VIEWS, load_default="mine")
     sort = _choice(queries.NOMINATION_SORTS, load_default="-created")
+
+
+class NotificationQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=queries.MAX_PER_PAGE))
+
+
+class MarkReadSchema(Schema):
+    ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INTEGER_ID)),
+        validate=validate.Length(max=queries.MAX_PER_PAGE),
+        metadata={"description": "The notifications to mark read; leave it out to mark all of them."},
+    )
 
 
 # --- responses -------------------------------------------------------------------------------
@@ -328,3 +343,30 @@ class DefinitionSchema(Schema):
     name = fields.String(required=True)
     version = fields.Integer(required=True)
     instances = fields.Integer(required=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(
+        required=True, metadata={"description": "task_reminder, task_due, task_overdue, task_escalated or digest"}
+    )
+    text = fields.String(required=True, metadata={"description": "What it says, in the caller's language."})
+    task_id = fields.String(allow_none=True)
+    instance_id = fields.String(allow_none=True)
+    data = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    created_at = UTCDateTime(required=True)
+    read_at = UTCDateTime(allow_none=True)
+
+    @pre_dump
+    def _text(self, notification, **kwargs):
+        return {**vars(notification), "text": notification_text(notification)}
+
+
+class NotificationPageSchema(_PageSchema):
+    items = fields.List(fields.Nested(NotificationSchema), required=True)
+    unread_count = fields.Integer(required=True)
+
+
+class ReadResultSchema(Schema):
+    marked = fields.Integer(required=True, metadata={"description": "How many were unread and now are read."})
+    unread_count = fields.Integer(required=True)

@@ -14,6 +14,7 @@ from workflows.accounts import services as accounts
 from workflows.errors import DomainError
 from workflows.inbox import queries
 from workflows.inbox import services as inbox
+from workflows.notifications import services as notifications
 from workflows.processes import services as process_services
 
 from .. import file_store, services
@@ -171,6 +172,27 @@ def complete(task_id):
     body = _body(s.CompleteSchema())
     result = inbox.complete(services(current_app), current_principal(), str(task_id), body["data"])
     return s.StepResultSchema().dump(result)
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def list_notifications():
+    """The caller's notifications, newest first, with how many are unread."""
+    query = _query(s.NotificationQuerySchema())
+    page = notifications.notification_page(
+        services(current_app), current_principal().id, query["page"], query["per_page"]
+    )
+    return s.NotificationPageSchema().dump(page)
+
+
+@bp.post("/notifications/read")
+def mark_notifications_read():
+    """Mark the caller's notifications read: those in `ids`, or all of them when `ids` is left out."""
+    body = _body(s.MarkReadSchema())
+    result = notifications.mark_notifications_read(services(current_app), current_principal().id, body.get("ids"))
+    return s.ReadResultSchema().dump(result)
 
 
 # --- nominations and files ------------------------------------------------------------------------
