@@ -5,7 +5,7 @@ normalised to NFC so that "Nguyễn" typed on any keyboard compares equal."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, request
@@ -49,6 +49,28 @@ def date_text(moment: datetime | None) -> str:
 
 def datetime_text(moment: datetime | None) -> str:
     return format_datetime(moment, "dd/MM/yyyy HH:mm") if moment else ""
+
+
+def deadline_text(due: datetime | None) -> str:
+    """A deadline is 24:00 of its last day: show that day ("24:00 on 04/03" is "05/03 00:00"),
+    or the day and time when it falls within a day (half a working day)."""
+    if due is None:
+        return ""
+    last_instant = due - timedelta(microseconds=1)
+    if format_datetime(due, "HH:mm") == "00:00":
+        return format_datetime(last_instant, "dd/MM/yyyy")
+    return datetime_text(due)
+
+
+ESCALATION_STAGES = {
+    "reminded": lazy_gettext("reminder sent"),
+    "overdue": lazy_gettext("overdue: supervisor told"),
+    "escalated": lazy_gettext("escalated to the supervisor"),
+}
+
+
+def escalation_text(stage: str | None) -> str:
+    return str(ESCALATION_STAGES.get(stage, stage or ""))
 
 
 def working_days_text(days: int | None, overdue: bool) -> str:
@@ -96,6 +118,9 @@ EVENT_NAMES = {
     "TaskUnclaimed": lazy_gettext("Task released"),
     "TaskDelegated": lazy_gettext("Task delegated"),
     "TimerFired": lazy_gettext("Deadline timer fired"),
+    "TaskReminded": lazy_gettext("Reminder sent"),
+    "TaskOverdue": lazy_gettext("Overdue: assignee and supervisor notified"),
+    "TaskEscalated": lazy_gettext("Escalated to the supervisor"),
     "InstanceCompleted": lazy_gettext("Finished"),
     "InstanceSuspended": lazy_gettext("Suspended"),
     "InstanceResumed": lazy_gettext("Resumed"),
@@ -124,8 +149,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=date_text,
         datetime=datetime_text,
+        deadline=deadline_text,
         filesize=file_size_text,
         status=lambda code: STATUS_NAMES.get(code, code),
         event=lambda code: EVENT_NAMES.get(code, code),
     )
-    app.jinja_env.globals.update(working_days_text=working_days_text, LANGUAGES=LANGUAGES, locale=select_locale)
+    app.jinja_env.globals.update(
+        working_days_text=working_days_text, escalation_text=escalation_text, LANGUAGES=LANGUAGES, locale=select_locale
+    )

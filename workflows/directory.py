@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from .org.models import RoleAssignment, User
+from .org.models import Bloc, RoleAssignment, Unit, User, jurisdiction_scope
 
 _roles, _users = RoleAssignment.__table__.c, User.__table__.c
 # Core and compiled once: this runs on every task action, where the ORM's overhead was most of its cost.
@@ -15,6 +15,14 @@ _HOLDS_ROLE = (
     .where(_users.id == bindparam("user_id"), _users.active.is_(True), _roles.role == bindparam("role"))
     .where(or_(_roles.scope.is_(None), _roles.scope == bindparam("scope")))
     .limit(1)
+)
+
+_HOLDERS = (
+    select(_users.id)
+    .join_from(RoleAssignment.__table__, User.__table__, _users.id == _roles.user_id)
+    .where(_users.active.is_(True), _roles.role == bindparam("role"))
+    .where(or_(_roles.scope.is_(None), _roles.scope == bindparam("scope")))
+    .distinct()
 )
 
 
@@ -27,6 +35,33 @@ class OrgDirectory:
             return False
         params = {"user_id": user_id, "role": role, "scope": org_scope}
         return session.connection().scalar(_HOLDS_ROLE, params) is not None
+
+    def users_holding(self, session: Session, role: str | None, org_scope: str | None) -> list[str]:
+        """The active users who are candidates for (`role`, `org_scope`), as is_candidate decides."""
+        if role is None:
+            return []
+        return list(session.connection().scalars(_HOLDERS, {"role": role, "scope": org_scope}))
+
+    def supervisor(self, session: Session, role: str, org_scope: str | None, to: str) -> tuple[str, str | None] | None:
+        """Who is above a task's candidates. "supervisor": a unit's officers answer to its head,
+        everyone else (unit heads, bloc heads, the board's officers, the council's secretary,
+        the decider) to the head of the board of their jurisdiction. "board": the board's
+        officers take the task over (the board's head, when it was theirs). The board's head
+        answers to no one here."""
+        kind, _, ident = (org_scope or "").partition(":")
+        if to == "supervisor" and kind == "unit" and role != "unit_head":
+            return "unit_head", org_scope
+        jurisdiction = {
+            "unit": lambda: session.scalar(select(Unit.jurisdiction_id).where(Unit.id == ident)),
+            "bloc": lambda: session.scalar(select(Bloc.jurisdiction_id).where(Bloc.id == ident)),
+            "jurisdiction": lambda: ident,
+        }.get(kind, lambda: None)()
+        if jurisdiction is None or role == "board_head":
+            return None
+        board = jurisdiction_scope(jurisdiction)
+        if to == "board" and role != "board_officer":
+            return "board_officer", board
+        return "board_head", board
 
     def assignments(self, session: Session, user_id: str) -> list[tuple[str, str | None]]:
         rows = session.execute(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -60,6 +63,18 @@ def new_id() -> str:
 
 
 @pytest.fixture
+def province(services, clock):
+    """Services on the demo province (Nam Định 2022), the clock on Tuesday 1 November 2022."""
+    from datetime import datetime, timezone
+
+    from workflows import demo
+
+    clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
+    demo.load_demo(services, ROOT / "bpmn")
+    return services
+
+
+@pytest.fixture
 def demo_app(database_url, clock, tmp_path):
     """The web app on the demo province (Nam Định 2022) with the test clock on 1 November 2022."""
     from datetime import datetime, timezone
@@ -94,3 +109,28 @@ def sign_in(client, username: str, password: str | None = None) -> str:
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return form_token(client, "/")
+
+
+@pytest.fixture
+def environment(database_url, tmp_path):
+    """The environment for `thidua` subprocesses on a fresh database, and a runner for commands."""
+    env = {
+        **os.environ,
+        "THIDUA_DATABASE_URL": database_url,
+        "THIDUA_DATA_DIR": str(tmp_path / "data"),
+        "THIDUA_SCHEDULER_INTERVAL_SECONDS": "0.2",
+    }
+
+    def thidua(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "web.cli", *args],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+
+    thidua("init")
+    return env, thidua

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from engine import TaskDataError, TaskNotAllowedError, queries
 from engine.models import ProcessInstance
-from tests.integration.test_cli import ROOT
 from workflows import demo
 from workflows.awards.models import RuleFile
 from workflows.council import services as council
@@ -36,13 +35,6 @@ MEMBERS = [
     "ct.thanh.pho",
     "ct.hai.hau",
 ]
-
-
-@pytest.fixture
-def province(services, clock):
-    clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
-    demo.load_demo(services, ROOT / "bpmn")
-    return services
 
 
 def in_uow(services, operation, *args, **kwargs):

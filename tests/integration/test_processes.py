@@ -4,7 +4,6 @@ beside it, `thidua scheduler` fires due timers; both stop cleanly on SIGTERM."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -28,30 +27,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def environment(database_url, tmp_path):
-    env = {
-        **os.environ,
-        "THIDUA_DATABASE_URL": database_url,
-        "THIDUA_DATA_DIR": str(tmp_path / "data"),
-        "THIDUA_SCHEDULER_INTERVAL_SECONDS": "0.2",
-    }
-
-    def thidua(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "web.cli", *args],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-
-    thidua("init")
-    return env, thidua
 
 
 def wait_for(predicate, timeout: float = 30):

@@ -3,7 +3,7 @@ form validation, a DMN decision, a gateway loop and a boundary timer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -43,10 +43,11 @@ def test_start_opens_the_first_lane_task_for_its_role_and_scope(review):
 
 
 def test_due_time_counts_working_days_from_the_clock(review, clock):
-    clock.now = clock.now.replace(year=2026, month=3, day=6)  # a Friday
+    clock.now = clock.now.replace(year=2026, month=3, day=6)  # a Friday, 08:00 in Hanoi
     result = start(review)
     task = only_task(review, result.instance_id)
-    assert task.due_at == clock.now + timedelta(days=4)  # Mon, Tue: two working days later
+    # Mon, Tue: two working days later, ending at 24:00 on Tuesday in Hanoi (17:00 UTC)
+    assert task.due_at == datetime(2026, 3, 10, 17, 0, tzinfo=timezone.utc)
 
 
 def test_a_user_outside_the_role_or_scope_cannot_complete(review):
@@ -98,9 +99,9 @@ def test_full_run_through_dmn_gateway_loop_and_end(review):
             select(HistoryEvent.type).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.seq)
         ).all()
         assert types == ["InstanceStarted"] + ["TaskCompleted"] * 4 + ["InstanceCompleted"]
-        # The timer of both approvals was cancelled when each approval ended first.
-        statuses = session.scalars(select(TimerJob.status).where(TimerJob.instance_id == instance_id)).all()
-        assert sorted(statuses) == ["cancelled", "cancelled"]
+        # The timer of both approvals, and every task's due-time job, was cancelled when the task ended first.
+        jobs = session.execute(select(TimerJob.kind, TimerJob.status).where(TimerJob.instance_id == instance_id)).all()
+        assert sorted(jobs) == [("bpmn_timer", "cancelled")] * 2 + [("task_due", "cancelled")] * 4
 
 
 def test_failing_grade_routes_through_the_default_flow(review):
@@ -114,7 +115,9 @@ def advance_to_approval(review):
     instance_id = start(review).instance_id
     ps.complete_task(review, only_task(review, instance_id).id, "clerk_a", {"title": "Hồ sơ", "score": 70})
     with review.session_factory() as session:
-        job = session.scalars(select(TimerJob).where(TimerJob.instance_id == instance_id)).one()
+        job = session.scalars(
+            select(TimerJob).where(TimerJob.instance_id == instance_id, TimerJob.kind == "bpmn_timer")
+        ).one()
     return instance_id, job
 
 

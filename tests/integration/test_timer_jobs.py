@@ -27,8 +27,9 @@ def _instances_waiting_on_timers(review, count: int) -> list[str]:
 
 
 def _jobs(review) -> list[TimerJob]:
+    """The BPMN timers' jobs (tasks with a due time have escalation jobs too)."""
     with review.session_factory() as session:
-        return list(session.scalars(select(TimerJob).order_by(TimerJob.id)))
+        return list(session.scalars(select(TimerJob).where(TimerJob.kind == "bpmn_timer").order_by(TimerJob.id)))
 
 
 def _claim(review, owner):

@@ -4,11 +4,12 @@ a nomination with its files, history and comments. Every query is scoped to the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 import engine
@@ -173,7 +174,9 @@ class TaskDetail:
     overdue: bool
 
 
+@functools.cache
 def _summary_query() -> Select:
+    """Built once: a Select is immutable, and building this one costs more than running it."""
     nominee, nominee_unit, nominating_unit = aliased(Person), aliased(Unit), aliased(Unit)
     return (
         select(
@@ -406,6 +409,25 @@ def _view_conditions(principal: Principal, now: datetime) -> dict[str, Any]:
     }
 
 
+def actionable_tasks(*conditions) -> Select:
+    """(user_id, task_id) of every open task each active user can act on, for all users at once:
+    the rule of the "all" view (claimed by the user, or unclaimed with a role the user holds in
+    the task's scope or everywhere). `conditions` are further filters over HumanTask."""
+    holds_role = and_(
+        HumanTask.claimed_by.is_(None),
+        HumanTask.candidate_role == RoleAssignment.role,
+        or_(RoleAssignment.scope.is_(None), RoleAssignment.scope == HumanTask.org_scope),
+    )
+    open_tasks = (HumanTask.state == queries.TASK_OPEN, *conditions)
+    pairs = union(
+        select(RoleAssignment.user_id, HumanTask.id.label("task_id")).join(HumanTask, holds_role).where(*open_tasks),
+        select(HumanTask.claimed_by.label("user_id"), HumanTask.id.label("task_id")).where(
+            HumanTask.claimed_by.is_not(None), *open_tasks
+        ),
+    ).subquery()
+    return select(pairs.c.user_id, pairs.c.task_id).join(User, User.id == pairs.c.user_id).where(User.active.is_(True))
+
+
 def _due_limit(uow, due: str | None, now: datetime) -> datetime | None:
     """Tasks due before this moment match the due filter."""
     if due is None:
@@ -418,7 +440,7 @@ def _due_limit(uow, due: str | None, now: datetime) -> datetime | None:
 def _due_state(uow, due_at: datetime | None, now: datetime) -> tuple[int | None, bool]:
     if due_at is None:
         return None, False
-    return uow.calendar.working_days_between(now, due_at), due_at < now
+    return uow.calendar.working_days_left(now, due_at), due_at < now
 
 
 def _nomination_view(principal: Principal, view: str):

@@ -99,6 +99,7 @@ def create_nomination(
     data = {
         "nomination_id": nomination.id,
         "award_code": award_code,
+        "rule_set_id": rule_set.id,  # the step deadlines of the rules in force
         "unit_scope": unit_scope(nominating_unit_id),
         "bloc_scope": bloc_scope(nomination.bloc_id) if nomination.bloc_id else None,
         "jurisdiction_scope": jurisdiction_scope(campaign.jurisdiction_id),

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import engine
 from engine import DeployedDefinition, StepResult, TaskView, UnitOfWork, VerificationReport, queries
+from engine.timers import LOCK_SECONDS
 
+from .. import escalation
 from ..bootstrap import Services
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 def _in_transaction(services: Services, operation: Callable[..., T], *args, **kwargs) -> T:
@@ -65,9 +69,30 @@ def terminate(services: Services, instance_id: str, actor: str, reason: str) -> 
     return _in_transaction(services, engine.terminate_instance, instance_id, actor, reason)
 
 
-def run_timers(services: Services) -> engine.RunSummary:
-    """One scheduler heartbeat: fire every due timer job (each in its own transaction)."""
-    return engine.run_due_jobs(services.uow)
+def run_timers(services: Services, lock_seconds: float = LOCK_SECONDS, batch: int = 100) -> engine.RunSummary:
+    """One scheduler heartbeat: run the due timer jobs (BPMN timers, escalation ladders), each in
+    its own transaction, claiming `batch` at a time until none is left. A claim expires after
+    `lock_seconds` if its holder dies, so a batch must run well within it."""
+    claimed = done = 0
+    while True:
+        summary = engine.run_due_jobs(
+            services.uow, limit=batch, handlers=escalation.HANDLERS, lock_seconds=lock_seconds
+        )
+        claimed, done = claimed + summary.claimed, done + summary.done
+        if summary.claimed < batch:
+            return engine.RunSummary(claimed, done, claimed - done)
+
+
+def incidents(services: Services) -> list[engine.models.TimerJob]:
+    """Jobs whose attempts ran out, for the admins' incident list."""
+    with services.session_factory() as session:
+        return engine.incidents(session)
+
+
+def retry_incident(services: Services, job_id: int, actor: str) -> None:
+    """Make an incident due again now. Raises JobNotFoundError."""
+    _in_transaction(services, engine.retry_incident, job_id)
+    logger.info("incident %s retried by %s", job_id, actor)
 
 
 def verify_history(services: Services) -> VerificationReport:

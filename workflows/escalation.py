@@ -1,0 +1,48 @@
+"""What each rung of a task's escalation ladder tells whom. The engine records the rung (history,
+the task's stage, the reassignment); this adds the notifications, in the same transaction."""
+
+from __future__ import annotations
+
+import engine
+from engine import UnitOfWork
+from engine.instances import JOB_DUE, JOB_ESCALATE, JOB_REMINDER
+from engine.models import TimerJob
+
+from .inbox.queries import summaries_of
+from .notifications.services import notify
+
+
+def escalate_and_notify(uow: UnitOfWork, job: TimerJob) -> engine.Escalation | None:
+    """Reminder: the assignee. Due: the assignee and their supervisor. Reassigned: the new
+    candidates. The assignee is the claimer or, while unclaimed, every candidate."""
+    escalation = engine.escalate_task(uow, job)
+    if escalation is None:
+        return None
+    task, session, directory = escalation.task, uow.session, uow.directory
+    summary = summaries_of(session, {escalation.business_key}).get(escalation.business_key)
+    data = {
+        "task_name": task.name,
+        "nomination": f"{summary.award_title} – {summary.nominee_name}" if summary else escalation.business_key,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "role": task.candidate_role,
+    }
+    candidates = directory.users_holding(session, task.candidate_role, task.org_scope)
+    assignees = [task.claimed_by] if task.claimed_by else candidates
+
+    def tell(users, kind):
+        notify(uow, users, kind, task_id=task.id, instance_id=task.instance_id, data=data)
+
+    if job.kind == JOB_REMINDER:
+        tell(assignees, "task_reminder")
+    elif job.kind == JOB_DUE:
+        tell(assignees, "task_due")
+        if escalation.supervisor:
+            tell(directory.users_holding(session, *escalation.supervisor), "task_overdue")
+    elif job.kind == JOB_ESCALATE and escalation.reassigned_to:
+        role, scope = escalation.reassigned_to
+        data["role"] = role
+        tell(directory.users_holding(session, role, scope), "task_escalated")
+    return escalation
+
+
+HANDLERS = {**engine.HANDLERS} | {kind: escalate_and_notify for kind in (JOB_REMINDER, JOB_DUE, JOB_ESCALATE)}
