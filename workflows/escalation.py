@@ -33,6 +33,7 @@ def escalate_and_notify(uow: UnitOfWork, job: TimerJob) -> engine.Escalation | N
         notify(uow, users, kind, task_id=task.id, instance_id=task.instance_id, data=data)
 
     if job.kind == JOB_REMINDER:
+        data["share"] = (job.due_at - task.created_at) / (task.due_at - task.created_at)  # of the time used
         tell(assignees, "task_reminder")
     elif job.kind == JOB_DUE:
         tell(assignees, "task_due")
