@@ -12,7 +12,6 @@ committed transaction per step (SQLite in a temporary folder unless --database-u
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,8 @@ from web.database import upgrade_database
 from workflows.bootstrap import bootstrap
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as ps
+
+from . import write_json
 
 BUNDLE = Path(__file__).parent / "bundle"
 PROCESS_ID = "bench_step"
@@ -137,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         row = result[name]
         print(f"{name:<28}{row['steps']:>6}{row['median_ms']:>12}{row['mean_ms']:>10}{row['p95_ms']:>10}")
     print(f"engine / bare: {result['ratio_median']}x median, {result['ratio_mean']}x mean (target <= 2.0x)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from workflows.notifications.models import MailOutbox, Notification
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as ps
 
+from . import write_json
 from .engine_step import ACTOR, BUNDLE, PROCESS_ID
 
 SUPERVISOR = "bench_head"
@@ -179,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(name)
         for key, value in result[name].items():
             print(f"  {key:<28}{value}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     return 0
 
 

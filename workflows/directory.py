@@ -51,11 +51,10 @@ class OrgDirectory:
         kind, _, ident = (org_scope or "").partition(":")
         if to == "supervisor" and kind == "unit" and role != "unit_head":
             return "unit_head", org_scope
-        jurisdiction = {
-            "unit": lambda: session.scalar(select(Unit.jurisdiction_id).where(Unit.id == ident)),
-            "bloc": lambda: session.scalar(select(Bloc.jurisdiction_id).where(Bloc.id == ident)),
-            "jurisdiction": lambda: ident,
-        }.get(kind, lambda: None)()
+        jurisdiction = ident if kind == "jurisdiction" else None
+        if kind in ("unit", "bloc"):
+            model = Unit if kind == "unit" else Bloc
+            jurisdiction = session.scalar(select(model.jurisdiction_id).where(model.id == ident))
         if jurisdiction is None or role == "board_head":
             return None
         board = jurisdiction_scope(jurisdiction)

@@ -46,4 +46,4 @@ def escalate_and_notify(uow: UnitOfWork, job: TimerJob) -> engine.Escalation | N
     return escalation
 
 
-HANDLERS = {**engine.HANDLERS} | {kind: escalate_and_notify for kind in (JOB_REMINDER, JOB_DUE, JOB_ESCALATE)}
+HANDLERS = engine.HANDLERS | {kind: escalate_and_notify for kind in (JOB_REMINDER, JOB_DUE, JOB_ESCALATE)}

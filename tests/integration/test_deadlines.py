@@ -20,6 +20,7 @@ from tests.integration.test_nomination_scenarios import (
     open_task,
     step,
 )
+from web import services as app_services
 from workflows.awards.models import RuleFile
 from workflows.notifications.models import Notification
 from workflows.processes import services as ps
@@ -84,7 +85,8 @@ def test_a_return_for_supplement_stops_the_clock_and_resubmission_resumes_or_res
     assert due_of(province, nomination_id, "receive_nomination") == due
 
 
-def test_an_overdue_step_tells_its_assignee_and_supervisor_and_shows_in_the_inbox(province, clock, demo_client):
+def test_an_overdue_step_tells_its_assignee_and_supervisor_and_shows_in_the_inbox(demo_app, clock):
+    province = app_services(demo_app)
     nomination_id = submitted(province, bk_tinh_candidate(province))
     task = open_task(province, nomination_id, "receive_nomination")
     clock.now = task.due_at
@@ -97,7 +99,7 @@ def test_an_overdue_step_tells_its_assignee_and_supervisor_and_shows_in_the_inbo
     assert {"chuyen.vien.1", "chuyen.vien.2"} <= {user for user, kind in told if kind == "task_due"}
     assert ("truong.ban", "task_reminder") not in told  # reminders go to the assignee only
     clock.advance(minutes=1)
-    client = demo_client
+    client = demo_app.test_client()
     sign_in(client, "chuyen.vien.1")
     page = client.get("/?view=overdue").get_data(as_text=True)
     assert f'data-task="{task.id}"' in page and 'data-escalation="overdue"' in page
@@ -122,7 +124,7 @@ def test_after_the_grace_period_the_step_is_reassigned_to_the_supervisor(provinc
     step(province, nomination_id, "receive_nomination", "truong.ban", {"complete": True})
 
 
-def test_the_decider_is_never_replaced_but_the_board_is_told(province):
+def test_the_decider_is_never_replaced_and_answers_to_the_board_head(province):
     """sign_decision opts out of reassignment in the diagram; other steps keep the ladder."""
     with province.uow() as uow:
         definition = engine.definitions.latest_definition(uow, "nomination")
@@ -135,24 +137,8 @@ def test_the_decider_is_never_replaced_but_the_board_is_told(province):
     )
 
 
-@pytest.fixture
-def demo_client(province):
-    from web import create_app
-    from web import services as app_services
-
-    app = create_app(
-        {
-            "DATABASE_URL": str(province.database.url.render_as_string(hide_password=False)),
-            "TESTING": True,
-            "SECRET_KEY": "test",
-        }
-    )
-    app_services(app).clock = province.clock
-    yield app.test_client()
-    app_services(app).dispose()
-
-
-def test_an_admin_retries_an_incident_and_nobody_else_can(province, clock, demo_client):
+def test_an_admin_retries_an_incident_and_nobody_else_can(demo_app, clock):
+    province = app_services(demo_app)
     nomination_id = submitted(province, bk_tinh_candidate(province))
     task = open_task(province, nomination_id, "receive_nomination")
     with province.uow() as uow:
@@ -162,7 +148,7 @@ def test_an_admin_retries_an_incident_and_nobody_else_can(province, clock, demo_
         job.status, job.attempts, job.last_error = "incident", 5, "RuntimeError: mail template missing"
         job_id = job.id
         uow.commit()
-    client = demo_client
+    client = demo_app.test_client()
     token = sign_in(client, "chuyen.vien.1")
     assert client.get("/admin/incidents").status_code == 403
     assert client.post(f"/admin/incidents/{job_id}/retry", data={"csrf_token": token}).status_code == 403

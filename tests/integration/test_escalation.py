@@ -1,6 +1,7 @@
 """Deadlines and the escalation ladder on the review fixture: each ready task gets its due time
 (Vietnam's working days) and the timer jobs of its ladder; each rung fires at its time and not
-before, is recorded in history and on the task, and ends with the task."""
+before, is recorded in history and on the task, and ends with the task. (BPMN boundary timers:
+test_review_process.)"""
 
 from __future__ import annotations
 
@@ -158,24 +159,6 @@ def test_a_suspended_instance_parks_its_ladder_until_it_resumes(ladder, clock):
     ps.resume(ladder, instance_id, "admin", "đã xong thanh tra")
     assert run(ladder) == 2
     assert open_task(ladder, instance_id).escalation == "overdue"
-
-
-def test_a_boundary_timer_fires_at_its_due_time_and_not_before(ladder, clock):
-    instance_id, prepare = start(ladder)
-    ps.complete_task(ladder, prepare.id, "clerk_a", {"title": "Hồ sơ", "score": 80})
-    approve = open_task(ladder, instance_id)
-    with ladder.session_factory() as session:
-        (timer,) = session.scalars(
-            select(TimerJob).where(TimerJob.instance_id == instance_id, TimerJob.kind == "bpmn_timer")
-        )
-    assert timer.due_at == clock.now + timedelta(hours=1)
-    clock.now = timer.due_at - timedelta(seconds=1)
-    assert run(ladder) == 0 and open_task(ladder, instance_id).id == approve.id
-    clock.now = timer.due_at
-    assert run(ladder) == 1
-    assert [e.element_id for e in events(ladder, instance_id, "TimerFired")] == ["approve_overdue"]
-    assert open_task(ladder, instance_id).element_id == "escalate"
-    assert {job.status for job in jobs(ladder, approve.id).values()} == {"cancelled"}
 
 
 @pytest.mark.parametrize(

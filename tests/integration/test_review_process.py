@@ -141,6 +141,8 @@ def test_boundary_timer_fires_at_its_due_time_and_not_before(review, clock):
             select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.element_id == "approve")
         ).one()
         assert approve.state == "cancelled"
+        approve_jobs = session.scalars(select(TimerJob.status).where(TimerJob.task_id == approve.id)).all()
+        assert approve_jobs == ["cancelled"]  # its due-time job ended with it
         fired = session.scalar(
             select(func.count()).where(HistoryEvent.instance_id == instance_id, HistoryEvent.type == "TimerFired")
         )
