@@ -11,9 +11,11 @@ from .definitions import (
     LoadedDefinition,
     deploy_bundle,
     form_schema,
+    latest_definition,
     parse_bundle,
     read_bundle,
 )
+from .diff import BundleDiff, ElementChange, diff_bundles
 from .errors import (
     ConcurrentUpdateError,
     DefinitionError,
@@ -23,6 +25,7 @@ from .errors import (
     InstanceNotFoundError,
     InvalidStateError,
     JobNotFoundError,
+    MigrationError,
     ProcessError,
     TaskDataError,
     TaskNotAllowedError,
@@ -44,6 +47,8 @@ from .instances import (
     terminate_instance,
     unclaim_task,
 )
+from .lint import Problem, validate_bundle, validate_decision_files
+from .migration import MigrationCheck, check_migration, migrate_instance
 from .models import EngineBase
 from .ports import Calendar, Deadlines, Directory, TimeLimit, WorkingDayCalendar
 from .runtime import Runtime
@@ -51,6 +56,17 @@ from .timers import HANDLERS, RunSummary, incidents, retry_incident, run_due_job
 from .uow import UnitOfWork
 
 __all__ = [
+    "BundleDiff",
+    "ElementChange",
+    "MigrationCheck",
+    "MigrationError",
+    "Problem",
+    "check_migration",
+    "diff_bundles",
+    "latest_definition",
+    "migrate_instance",
+    "validate_bundle",
+    "validate_decision_files",
     "Deadlines",
     "Escalation",
     "HANDLERS",

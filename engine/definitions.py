@@ -54,6 +54,8 @@ PROP_REASSIGN = "escalationReassign"
 REASSIGN_TARGETS = ("supervisor", "board", "none")
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
+# SpiffWorkflow raises this without the element (BpmnParser._add_data_stores); the name may span lines.
+_NO_DATA_STORE = re.compile(r"Data Store with name (.*) has no implementation$", re.DOTALL)
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _SAFE_XML_PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -172,11 +174,11 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
         if process.get("isExecutable") == "true"
     ]
     if not executable:
-        raise DefinitionError('no executable process (isExecutable="true") in the bundle')
+        raise _not_executable(documents)
 
     bundle_digest = _bundle_digest(files)
     # Element ids are unique within a file, not across a bundle: everything is looked up per file.
-    lanes = {name: _lanes_by_element(root) for name, root in documents.items()}
+    lanes = {name: lanes_by_element(root) for name, root in documents.items()}
     flows = {
         name: {(f.get("sourceRef"), f.get("targetRef")): f.get("id") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
         for name, root in documents.items()
@@ -198,7 +200,7 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
         for each in all_specs:
             file_of = _file_of(each.file, dmn_files)
             _check_expressions(each, evaluator, file_of, flows.get(each.file, {}))
-        ladder = _process_properties(process)
+        ladder = extension_properties(process)
         task_meta = _task_meta(all_specs, lanes, forms, evaluator, dmn_files, ladder)
         definitions.append(
             ParsedDefinition(
@@ -307,7 +309,7 @@ def _bundle_digest(files: list[BundleFile]) -> str:
 def _load_form(file: BundleFile) -> dict:
     try:
         schema = json.loads(file.content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise DefinitionError(f"form schema is not valid JSON: {exc}", file=file.name) from exc
     if not isinstance(schema, dict):
         raise DefinitionError("form schema must be a JSON object", file=file.name)
@@ -335,13 +337,31 @@ class _spiff_errors:
         if exc is None or isinstance(exc, DefinitionError):
             return False
         if isinstance(exc, ValidationException):
+            store = self._unimplemented_data_store(exc)
+            if store is not None:
+                name = " ".join(store.get("name").split())
+                raise DefinitionError(
+                    f"data store {name!r} has no implementation in this engine",
+                    file=self.file_name,
+                    element_id=store.get("id"),
+                ) from exc
             element_id = getattr(exc, "id", "") or self._element_at_line(getattr(exc, "line_number", None))
             raise DefinitionError(
                 _first_line(exc), file=exc.file_name or self.file_name, element_id=element_id or None
             ) from exc
-        if isinstance(exc, (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, AttributeError, TypeError)):
+        if isinstance(
+            exc, (SpiffWorkflowException, etree.LxmlError, LookupError, ValueError, AttributeError, TypeError)
+        ):
             raise DefinitionError(f"cannot be parsed: {_first_line(exc)}", file=self.file_name) from exc
         return False
+
+    def _unimplemented_data_store(self, exc: ValidationException) -> etree._Element | None:
+        """The dataStore SpiffWorkflow's "Data Store with name X has no implementation" is about."""
+        match = _NO_DATA_STORE.match(str(exc.args[0]) if exc.args else "")
+        if match is None:
+            return None
+        stores = self.root.getroottree().getroot().iter(f"{{{BPMN_NS}}}dataStore")
+        return next((s for s in stores if s.get("name") == match.group(1) and s.get("id")), None)
 
     def _element_at_line(self, line) -> str | None:
         if not line:
@@ -350,6 +370,26 @@ class _spiff_errors:
             if element.sourceline == line:
                 return element.get("id") or None
         return None
+
+
+def _not_executable(documents: dict[str, etree._Element]) -> DefinitionError:
+    """The refusal of a bundle without an executable process, naming its first process if it has one."""
+    processes = [
+        (name, process)
+        for name, root in documents.items()
+        if name.endswith(".bpmn")
+        for process in root.iter(f"{{{BPMN_NS}}}process")
+        if process.get("id")
+    ]
+    if not processes:
+        return DefinitionError("no executable process in the bundle: it has no process")
+    (file_name, process), count = processes[0], len(processes) - 1
+    others = {0: "", 1: " (or on the other process)"}.get(count, f" (or on one of the {count} others)")
+    return DefinitionError(
+        f'no executable process in the bundle: set isExecutable="true" on process {process.get("id")}{others}',
+        file=file_name,
+        element_id=process.get("id"),
+    )
 
 
 def _first_line(exc: Exception) -> str:
@@ -373,13 +413,15 @@ def _check_flow_references(file_name: str, root: etree._Element) -> None:
                     )
 
 
-def _lanes_by_element(root: etree._Element) -> dict[str, str]:
-    """Element id -> id of the innermost lane holding it (nested lanes come later in document order)."""
+def lanes_by_element(root: etree._Element) -> dict[str, tuple[str, str]]:
+    """Element id -> (lane id, candidate role) of the innermost lane holding it (nested lanes come
+    later in document order). A lane's role is its candidateRole property, or else its id."""
     lanes = {}
     for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        role = extension_properties(lane).get(PROP_CANDIDATE_ROLE) or lane.get("id")
         for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
             if ref.text:
-                lanes[ref.text.strip()] = lane.get("id")
+                lanes[ref.text.strip()] = (lane.get("id"), role)
     return lanes
 
 
@@ -471,11 +513,11 @@ def _refusal(file_of, element_id: str, reason: str) -> DefinitionError:
     return DefinitionError(reason, file=file_of(element_id), element_id=element_id)
 
 
-def _process_properties(process: etree._Element) -> dict[str, str]:
-    """The process element's own extension properties (the escalation ladder's defaults)."""
+def extension_properties(element: etree._Element) -> dict[str, str]:
+    """An element's own <spiffworkflow:properties> (not those of elements inside it)."""
     return {
         prop.get("name"): prop.get("value")
-        for prop in process.findall(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property")
+        for prop in element.findall(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property")
     }
 
 
@@ -524,7 +566,8 @@ def _task_meta(
         properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
         lanes, file_of = lanes_by_file.get(file, {}), _file_of(file, dmn_files)
         refuse = functools.partial(_refusal, file_of, element_id)
-        role = properties.get(PROP_CANDIDATE_ROLE) or lanes.get(element_id)
+        lane, lane_role = lanes.get(element_id, (None, None))
+        role = properties.get(PROP_CANDIDATE_ROLE) or lane_role
         if not role:
             raise refuse(f"user task has no candidate role: put it in a lane or set {PROP_CANDIDATE_ROLE}")
         scope = properties.get(PROP_ORG_SCOPE)
@@ -539,7 +582,7 @@ def _task_meta(
             raise refuse(f"{PROP_FORM} names {form!r}, which is not a .json file of the bundle")
         meta[element_id] = {
             "name": task_spec.bpmn_name or element_id,
-            "lane": lanes.get(element_id),
+            "lane": lane,
             "candidate_role": role,
             "org_scope": scope,
             "due_working_days": due_days,

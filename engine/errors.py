@@ -124,3 +124,15 @@ class TaskDataError(EngineError):
         self.kinds = kinds or {}
         fields = ", ".join(f"{path}: {message}" for path, message in sorted(errors.items()))
         super().__init__(f"task {task_id} data is invalid: {fields}")
+
+
+class MigrationError(EngineError):
+    """An instance cannot move to another version of its process; `reasons` name the elements
+    and versions that keep it where it is."""
+
+    code = "migration_refused"
+
+    def __init__(self, instance_id: str, reasons: tuple[str, ...]):
+        self.instance_id = instance_id
+        self.reasons = tuple(reasons)
+        super().__init__(f"instance {instance_id} cannot be migrated: {'; '.join(self.reasons)}")

@@ -31,6 +31,8 @@ INSTANCE_SUSPENDED = "InstanceSuspended"
 INSTANCE_RESUMED = "InstanceResumed"
 INSTANCE_TERMINATED = "InstanceTerminated"
 INSTANCE_COMPLETED = "InstanceCompleted"
+# Moved to another version of its process: data holds both versions ({"from": ..., "to": ...}).
+INSTANCE_MIGRATED = "InstanceMigrated"
 
 
 @dataclass(frozen=True)

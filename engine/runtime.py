@@ -4,7 +4,7 @@ exceptions stop here; callers get plain values."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -42,6 +43,20 @@ class ReadyTask:
 class WaitingTimer:
     task_id: str
     element_id: str
+
+
+MISFIT_REMOVED, MISFIT_RETYPED, MISFIT_PROCESS = "removed", "retyped", "process"
+
+
+@dataclass(frozen=True)
+class Misfit:
+    """A task that keeps a workflow from moving to another version of its process."""
+
+    element_id: str
+    element_type: str  # BPMN type as the workflow has it, e.g. userTask
+    state: str  # completed, waiting, running, expected, cancelled or failed
+    kind: str  # its element was removed, became another type, or its subprocess's process is missing
+    detail: str | None = None  # retyped: the new type; process: the process the subprocess runs
 
 
 # The timers the job table handles; cycle timers are refused at deploy.
@@ -121,11 +136,10 @@ class Runtime:
         """What the workflow waits on, in one walk of its task tree: ready user tasks and
         waiting timers."""
         ready, timers = [], []
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        for task in _waits(workflow):
             if task.state == TaskState.READY:
-                if isinstance(task.task_spec, UserTask):
-                    ready.append(ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data))
-            elif isinstance(getattr(task.task_spec, "event_definition", None), _TIMERS):
+                ready.append(ReadyTask(str(task.id), task.task_spec.bpmn_id, task.data))
+            else:
                 timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id))
         return ready, timers
 
@@ -166,6 +180,37 @@ class Runtime:
         self.run(workflow)
         return True
 
+    def migrate(self, workflow: BpmnWorkflow, content_hash: str, spec_dict: dict) -> list[Misfit]:
+        """Move a workflow to another version of its process (SpiffWorkflow's diff and migration,
+        for the top workflow and each subprocess). Tasks keep their ids; waiting tasks are reset
+        and what follows them is predicted again on the new spec; tasks the move makes ready run,
+        nothing else does.
+
+        Returns what blocks the move: tasks, completed ones too, of elements the new version
+        removed (predictions the move replaces do not count), subprocesses whose process it does
+        not have, waiting user tasks and timers whose element became another type. The workflow
+        is then partly moved and must be discarded."""
+        spec, subprocess_specs = self._specs_of(content_hash, spec_dict)
+        with _spiff_errors():
+            top_diff, sub_diffs = diff_workflow(SPEC_SERIALIZER.registry, workflow, spec, subprocess_specs)
+        missing = [
+            _misfit(workflow.get_task_from_id(sp_id), MISFIT_PROCESS, workflow.subprocesses[sp_id].spec.name)
+            for sp_id, diff in sub_diffs.items()
+            if diff is None
+        ]
+        if missing:
+            return missing
+        waiting = {task.id: (task.task_spec, _misfit(task, MISFIT_RETYPED)) for task in _waits(workflow)}
+        with _spiff_errors():
+            migrate_workflow(top_diff, workflow, spec)
+            for sp_id, subprocess in list(workflow.subprocesses.items()):
+                migrate_workflow(sub_diffs[sp_id], subprocess, subprocess_specs[subprocess.spec.name])
+            workflow.subprocess_specs = dict(subprocess_specs)
+        misfits = _misfits(workflow, waiting)
+        if not misfits:
+            self.run(workflow)
+        return misfits
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         with _spiff_errors():
             workflow.cancel()
@@ -180,6 +225,72 @@ class Runtime:
             return workflow.get_task_from_id(UUID(task_id))
         except (SpiffWorkflowException, ValueError, KeyError):
             return None
+
+
+def _waits(workflow: BpmnWorkflow):
+    """What a workflow waits on, in one walk of its task tree: ready user tasks, waiting timers."""
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if isinstance(task.task_spec, UserTask) if task.state == TaskState.READY else _is_timer(task.task_spec):
+            yield task
+
+
+def _is_timer(task_spec) -> bool:
+    return isinstance(getattr(task_spec, "event_definition", None), _TIMERS)
+
+
+def _misfits(workflow: BpmnWorkflow, waiting: dict[UUID, tuple]) -> list[Misfit]:
+    """What does not fit a workflow just moved: tasks left on specs of the old version (not those
+    below another such task: they only follow it), subprocesses now running another process than
+    their task calls, waits that are no longer waits."""
+    stale = {
+        task.id: task
+        for each in (workflow, *workflow.subprocesses.values())
+        for task in each.tasks.values()
+        if each.spec.task_specs.get(task.task_spec.name) is not task.task_spec
+    }
+    misfits = [
+        _misfit(task, MISFIT_REMOVED) for task in stale.values() if task.parent is None or task.parent.id not in stale
+    ]
+    for sp_id, subprocess in workflow.subprocesses.items():
+        task = workflow.get_task_from_id(sp_id)
+        if getattr(task.task_spec, "spec", None) != subprocess.spec.name:
+            misfits.append(_misfit(task, MISFIT_PROCESS, subprocess.spec.name))
+    removed = {misfit.element_id for misfit in misfits}
+    for task_id, (old_spec, wait) in waiting.items():
+        task = Runtime._task(workflow, str(task_id))
+        if task is None:
+            misfits.append(replace(wait, kind=MISFIT_REMOVED))
+        elif wait.element_id not in removed:
+            alike = (
+                isinstance(task.task_spec, UserTask) if isinstance(old_spec, UserTask) else _is_timer(task.task_spec)
+            )
+            if not alike:
+                misfits.append(replace(wait, detail=_element_type(task.task_spec)))
+    return list(dict.fromkeys(misfits))
+
+
+def _misfit(task, kind: str, detail: str | None = None) -> Misfit:
+    spec = task.task_spec
+    return Misfit(
+        spec.bpmn_id or spec.name, _element_type(spec), _STATE_WORDS.get(task.state, "expected"), kind, detail
+    )
+
+
+_STATE_WORDS = {
+    TaskState.COMPLETED: "completed",
+    TaskState.READY: "waiting",
+    TaskState.WAITING: "waiting",
+    TaskState.STARTED: "running",
+    TaskState.CANCELLED: "cancelled",
+    TaskState.ERROR: "failed",
+}
+# SpiffWorkflow's spec classes are named after the BPMN elements, but for these.
+_BPMN_TYPES = {"SubWorkflowTask": "subProcess", "TransactionSubprocess": "transaction", "NoneTask": "task"}
+
+
+def _element_type(task_spec) -> str:
+    name = type(task_spec).__name__
+    return _BPMN_TYPES.get(name) or name[0].lower() + name[1:]
 
 
 class _spiff_errors:
