@@ -37,7 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.extensions["thidua_files"] = BlobStore(Path(app.config["FILES_DIR"]))
 
-    from . import admin, errors, i18n, security, vendor
+    from . import admin, designer, errors, i18n, security, vendor
+    from .api import designer as designer_api  # noqa: F401  (registers the designer's endpoints on the API)
     from .api import views as api
     from .auth import views as auth
     from .inbox import views as inbox
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(designer.bp)
     return app
 
 

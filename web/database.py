@@ -14,6 +14,7 @@ import workflows.accounts.models  # noqa: F401  (each registers its tables on Do
 import workflows.awards.models  # noqa: F401
 import workflows.calendar.models  # noqa: F401
 import workflows.council.models  # noqa: F401
+import workflows.designs.models  # noqa: F401
 import workflows.dossiers.models  # noqa: F401
 import workflows.nominations.models  # noqa: F401
 import workflows.nominees.models  # noqa: F401

@@ -17,6 +17,7 @@ from engine import (
     InstanceNotFoundError,
     InvalidStateError,
     JobNotFoundError,
+    MigrationError,
     ProcessError,
     TaskDataError,
     TaskNotAllowedError,
@@ -31,6 +32,7 @@ STATUS = {
     ExpressionError: 422,
     TaskDataError: 422,
     ProcessError: 422,
+    MigrationError: 422,
     TaskNotAllowedError: 403,
     DefinitionNotFoundError: 404,
     InstanceNotFoundError: 404,
@@ -65,12 +67,12 @@ def error_response(status: int, code: str, message: str, **extra):
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError):
-        extra = {"fields": error.errors} if isinstance(error, TaskDataError) else {}
+        extra = {"fields": error.errors} if isinstance(error, TaskDataError) else getattr(error, "details", {})
         return error_response(status_of(error), error.code, str(error), **extra)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return error_response(status_of(error), error.code, domain_message(error))
+        return error_response(status_of(error), error.code, domain_message(error), **getattr(error, "details", {}))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

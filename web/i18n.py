@@ -125,6 +125,7 @@ EVENT_NAMES = {
     "InstanceSuspended": lazy_gettext("Suspended"),
     "InstanceResumed": lazy_gettext("Resumed"),
     "InstanceTerminated": lazy_gettext("Terminated"),
+    "InstanceMigrated": lazy_gettext("Moved to another version of the process"),
 }
 
 

@@ -26,6 +26,9 @@ MESSAGES = {
     "empty_file": lazy_gettext("The file is empty."),
     "unsupported_file_type": lazy_gettext("Only pdf, docx, xlsx, jpg and png files are accepted."),
     "file_type_mismatch": lazy_gettext("The file's content does not match its name."),
+    "invalid_draft": lazy_gettext("The draft has errors: fix the problems listed, then deploy."),
+    "nothing_changed": lazy_gettext("The draft is the same as the newest version: there is nothing to deploy."),
+    "process_exists": lazy_gettext("This process exists or is being drafted already: edit it instead."),
     "not_unit_officer": lazy_gettext("Only an emulation officer of the nominating unit creates its nominations."),
 }
 

@@ -345,3 +345,11 @@ def test_the_nominee_must_match_the_award_subject(province):
     with pytest.raises(DomainError) as caught:
         check(province, "LDTT", person_id="nobody")
     assert caught.value.code == "unknown_person"
+
+
+def test_feature_names_are_what_the_feature_functions_return(province):
+    """The designer checks the tables' inputs against these names: they must not drift."""
+    add_history(province, person("featured"))
+    with province.uow() as uow:
+        assert tuple(features.person_features(uow.session, "featured", 2024, CHECKED_ON)) == features.PERSON_FEATURES
+        assert tuple(features.unit_features(uow.session, "SO_NOI_VU", 2024, CHECKED_ON)) == features.UNIT_FEATURES

@@ -43,6 +43,7 @@ TAGS = [
     ("files", "Dossier files"),
     ("notifications", "Reminders, deadlines, escalations and the daily digest"),
     ("processes", "Process definitions and instance histories"),
+    ("designer", "Process designers: drafts, validation, deploys and migration (designer role)"),
     ("meta", "This document"),
 ]
 READ = ("401", "404", "422")
@@ -54,6 +55,14 @@ TASK_ID = {"in": "path", "name": "task_id", "required": True, "schema": UUID}
 NOMINATION_ID = {"in": "path", "name": "nomination_id", "required": True, "schema": UUID}
 FILE_ID = {"in": "path", "name": "file_id", "required": True, "schema": UUID}
 INSTANCE_ID = {"in": "path", "name": "instance_id", "required": True, "schema": UUID}
+DRAFT_ID = {"in": "path", "name": "draft_id", "required": True, "schema": UUID}
+FILE_NAME = {
+    "in": "path",
+    "name": "name",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\.(bpmn|dmn|json)$"},
+}
+PROCESS_ID = {"in": "path", "name": "process_id", "required": True, "schema": {"type": "string"}}
 TOKEN_ID = {
     "in": "path",
     "name": "token_id",
@@ -244,6 +253,71 @@ def _paths() -> dict[str, dict]:
                 "processes",
                 {"200": _json(schemas.HistoryEntrySchema, many=True)},
                 parameters=[INSTANCE_ID],
+            )
+        },
+        "/api/v1/designer/drafts": {
+            "post": _operation(
+                "Open the draft of a process or rule set (the one being edited, or a new one from its newest version)",
+                "designer",
+                {"201": _json(schemas.DraftSchema)},
+                ACT_WITH_BODY,
+                requestBody=_body(schemas.OpenDraftSchema),
+            )
+        },
+        "/api/v1/designer/drafts/{draft_id}": {
+            "get": _operation(
+                "A draft with its files (403 unless the caller is a process designer)",
+                "designer",
+                {"200": _json(schemas.DraftSchema)},
+                ("401", "403", "404"),
+                parameters=[DRAFT_ID],
+            ),
+            "delete": _operation(
+                "Discard a draft",
+                "designer",
+                {"204": {"description": "Discarded"}},
+                ACT_WITH_BODY,
+                parameters=[DRAFT_ID],
+                requestBody=_body(schemas.RevisionSchema),
+            ),
+        },
+        "/api/v1/designer/drafts/{draft_id}/files/{name}": {
+            "put": _operation(
+                "Save one file of a draft (409 when the draft was saved since `revision`)",
+                "designer",
+                {"200": _json(schemas.RevisionSchema)},
+                ACT_WITH_BODY,
+                parameters=[DRAFT_ID, FILE_NAME],
+                requestBody=_body(schemas.SaveFileSchema),
+            )
+        },
+        "/api/v1/designer/drafts/{draft_id}/validate": {
+            "post": _operation(
+                "Validate a draft: the engine's deploy checks and the lint rules, each problem on its element",
+                "designer",
+                {"200": _json(schemas.ValidationResultSchema)},
+                ACT,
+                parameters=[DRAFT_ID],
+            )
+        },
+        "/api/v1/designer/drafts/{draft_id}/deploy": {
+            "post": _operation(
+                "Deploy a draft as a new immutable version (422 with `problems` when it has errors)",
+                "designer",
+                {"201": _json(schemas.DeploymentSchema)},
+                ACT_WITH_BODY,
+                parameters=[DRAFT_ID],
+                requestBody=_body(schemas.RevisionSchema),
+            )
+        },
+        "/api/v1/designer/processes/{process_id}/migrations": {
+            "post": _operation(
+                "Dry-run or apply the migration of instances to another version of their process",
+                "designer",
+                {"200": {"description": "Per instance: can it move (dry run) or did it move, and why not"}},
+                ACT_WITH_BODY,
+                parameters=[PROCESS_ID],
+                requestBody=_body(schemas.MigrationRequestSchema),
             )
         },
         "/api/v1/openapi.json": {

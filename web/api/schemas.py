@@ -4,6 +4,7 @@ and the shape of every answer. The OpenAPI document is generated from these same
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
@@ -370,3 +371,89 @@ class NotificationPageSchema(_PageSchema):
 class ReadResultSchema(Schema):
     marked = fields.Integer(required=True, metadata={"description": "How many were unread and now are read."})
     unread_count = fields.Integer(required=True)
+
+
+# --- process design ---------------------------------------------------------------------------
+
+
+class OpenDraftSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("process", "rules")))
+    subject = Text(required=True, validate=validate.Length(min=1, max=MAX_ID_LENGTH))
+
+
+class SaveFileSchema(Schema):
+    content = fields.String(required=True, metadata={"description": "The file's text (UTF-8)."})
+    revision = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_INTEGER_ID),
+        metadata={"description": "The draft revision the editor last saw; another one answers 409."},
+    )
+
+
+class RevisionSchema(Schema):
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_INTEGER_ID))
+
+
+class MigrationRequestSchema(Schema):
+    instance_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
+    target_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_INTEGER_ID))
+    dry_run = fields.Boolean(load_default=True, metadata={"description": "Only say which can move (default)."})
+    reason = Text(load_default="", validate=validate.Length(max=MAX_REASON_LENGTH))
+
+
+class DraftFileSchema(Schema):
+    name = fields.String(required=True)
+    content = fields.String(required=True)
+
+
+class DraftSchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    subject = fields.String(required=True)
+    title = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    base_version = fields.Integer(allow_none=True, metadata={"description": "Version or revision it started from."})
+    updated_by = fields.String(required=True)
+    updated_at = UTCDateTime(required=True)
+    files = fields.List(fields.Nested(DraftFileSchema), required=True, metadata={"description": "In display order."})
+
+    @pre_dump
+    def _file_list(self, draft, **_kwargs) -> dict:
+        return {**asdict(draft), "files": [{"name": name, "content": text} for name, text in draft.files.items()]}
+
+
+class ProblemSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    file = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    severity = fields.String(required=True, metadata={"enum": ["error", "warning"]})
+
+
+class ValidationResultSchema(Schema):
+    ok = fields.Boolean(required=True, metadata={"description": "No errors (warnings do not block a deploy)."})
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+
+
+class DeploymentSchema(Schema):
+    kind = fields.String(required=True)
+    subject = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "The process version or rule set revision."})
+
+
+class MigrationCheckSchema(Schema):
+    instance_id = fields.String(required=True)
+    business_key = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    from_version = fields.Integer(required=True)
+    to_version = fields.Integer(required=True)
+    movable = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True, metadata={"description": "Why it cannot move."})
+    changes = fields.List(fields.String(), required=True, metadata={"description": "What a move changes for it."})
+
+
+class MigrationOutcomeSchema(Schema):
+    instance_id = fields.String(required=True)
+    moved = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True)

@@ -13,7 +13,7 @@ from engine import BundleFile, DecisionTables, UnitOfWork
 
 from ..errors import DomainError
 from ..org.models import Jurisdiction
-from .models import DECIDER_LEVELS, SUBJECTS, Award, RuleFile, RuleSet
+from .models import DECIDER_LEVELS, SUBJECTS, Award, RuleFile, RuleSet, RuleSetRevision
 
 DMN_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "decisions"
 
@@ -158,6 +158,7 @@ def install_rule_set(
     valid_to: date | None,
     awards: tuple[AwardDefinition, ...] = DEFAULT_AWARDS,
     dmn_dir: str | Path = DMN_DIR,
+    actor: str = "system",
 ) -> RuleSet:
     """Store a rule set, its awards and every .dmn file of `dmn_dir` (content verbatim).
 
@@ -207,8 +208,11 @@ def install_rule_set(
     session.flush()
     for award in awards:
         session.add(Award(rule_set_id=rule_set_id, **{**asdict(award), "documents": list(award.documents)}))
-    for file in files:
-        session.add(RuleFile(rule_set_id=rule_set_id, name=file.name, content=file.content.decode("utf-8")))
+    contents = {file.name: file.content.decode("utf-8") for file in files}
+    session.add_all(RuleFile(rule_set_id=rule_set_id, name=name, content=text) for name, text in contents.items())
+    session.add(
+        RuleSetRevision(rule_set_id=rule_set_id, revision=1, files=contents, deployed_at=uow.clock(), deployed_by=actor)
+    )
     session.flush()
     return rule_set
 

@@ -1,13 +1,16 @@
 """The award catalogue as versioned data: a rule set is in force for achievement periods from
 `valid_from` to `valid_to` in a jurisdiction; it holds the awards and the decision tables
-(eligibility, council vote rules) as DMN files, editable without a deploy."""
+(eligibility, council vote rules, step deadlines) as DMN files, which designers edit: each change
+is a new revision of the rule set, in force from then on (no process deploy needed)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import UTCDateTime
 
 from ..models import DomainBase
 
@@ -52,3 +55,17 @@ class RuleFile(DomainBase):
     rule_set_id: Mapped[str] = mapped_column(ForeignKey("rule_set.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     content: Mapped[str] = mapped_column(Text)
+
+
+class RuleSetRevision(DomainBase):
+    """Every deployed state of a rule set's files, kept whole and never changed: revision 1 is
+    the set as installed, each designer's deploy adds one. `rule_file` holds the newest."""
+
+    __tablename__ = "rule_set_revision"
+
+    rule_set_id: Mapped[str] = mapped_column(ForeignKey("rule_set.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # File name -> content.
+    files: Mapped[dict] = mapped_column(JSON)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(200))

@@ -79,6 +79,35 @@ GOOD_OR_BETTER = frozenset({"HTXSNV", "HTTNV"})
 TASKS_COMPLETED = frozenset({"HTXSNV", "HTTNV", "HTNV"})
 
 
+# The names each function returns: what eligibility tables may read (the designer checks them).
+PERSON_FEATURES = (
+    "rating",
+    "months_employed",
+    "ldtt_this_year",
+    "cstdcs_consecutive_years",
+    "cstdcs_years_since_cstd_tinh",
+    "initiatives_unit",
+    "initiatives_province",
+    "cstd_tinh_consecutive",
+    "initiatives_national",
+    "htxsnv_consecutive_years",
+    "initiatives_in_run",
+    "holds_bk_tinh",
+    "good_rating_years_since_bk_tinh",
+    "cstdcs_since_bk_tinh",
+    "restricted",
+)
+UNIT_FEATURES = (
+    "members",
+    "ldtt_percent",
+    "complete_tasks_percent",
+    "cstdcs_members",
+    "bloc_leader",
+    "holds_co_tinh",
+    "restricted",
+)
+
+
 def person_features(session: Session, person_id: str, year: int, as_of: date) -> dict[str, Any]:
     """The person features of the module docstring. Raises DomainError `unknown_person`."""
     person = session.get(Person, person_id)
