@@ -2,7 +2,7 @@
 
 The public surface is re-exported here; everything else is internal."""
 
-from . import history, queries
+from . import history, queries, retention
 from .database import create_database_engine, create_session_factory
 from .decisions import DecisionTables
 from .definitions import (
@@ -27,12 +27,13 @@ from .errors import (
     JobNotFoundError,
     MigrationError,
     ProcessError,
+    ReplayRangeError,
     TaskDataError,
     TaskNotAllowedError,
     TaskNotFoundError,
 )
 from .expressions import Evaluator
-from .history import VerificationReport, verify_all
+from .history import AuditProblem, DailyDigest, VerificationReport, build_digests, export_digests, verify_all
 from .instances import (
     Escalation,
     StepResult,
@@ -51,11 +52,38 @@ from .lint import Problem, validate_bundle, validate_decision_files
 from .migration import MigrationCheck, check_migration, migrate_instance
 from .models import EngineBase
 from .ports import Calendar, Deadlines, Directory, TimeLimit, WorkingDayCalendar
+from .replay import ElementStates, Replay, ReplayStep, replay_instance
+from .retention import (
+    RemovedInstance,
+    RetentionError,
+    RetentionReport,
+    apply_retention,
+    hold_instance,
+    release_instance,
+    set_policy,
+)
 from .runtime import Runtime
 from .timers import HANDLERS, RunSummary, incidents, retry_incident, run_due_jobs
 from .uow import UnitOfWork
 
 __all__ = [
+    "AuditProblem",
+    "DailyDigest",
+    "RemovedInstance",
+    "RetentionError",
+    "RetentionReport",
+    "apply_retention",
+    "build_digests",
+    "export_digests",
+    "hold_instance",
+    "release_instance",
+    "retention",
+    "set_policy",
+    "ElementStates",
+    "Replay",
+    "ReplayRangeError",
+    "ReplayStep",
+    "replay_instance",
     "BundleDiff",
     "ElementChange",
     "MigrationCheck",

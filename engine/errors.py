@@ -136,3 +136,13 @@ class MigrationError(EngineError):
         self.instance_id = instance_id
         self.reasons = tuple(reasons)
         super().__init__(f"instance {instance_id} cannot be migrated: {'; '.join(self.reasons)}")
+
+
+class ReplayRangeError(EngineError):
+    """The event asked for is not in the instance's history."""
+
+    code = "replay_range"
+
+    def __init__(self, instance_id: str, at: int, head: int):
+        self.instance_id, self.at, self.head = instance_id, at, head
+        super().__init__(f"instance {instance_id} has events 1 to {head}; there is no event {at}")

@@ -1,12 +1,13 @@
 """Engine tables: definitions, instances (one snapshot row each), the human-task projection,
-the append-only history and the timer job table."""
+the append-only history, its daily digests and removal records, retention and the timer job table."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -132,7 +133,8 @@ class HistoryEvent(EngineBase):
     """Append-only, hash-chained per instance; the database refuses UPDATE and DELETE."""
 
     __tablename__ = "history_event"
-    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
+    # occurred_at: the daily digest reads one day's events at a time.
+    __table_args__ = (UniqueConstraint("instance_id", "seq"), Index("ix_history_event_occurred_at", "occurred_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
@@ -146,6 +148,78 @@ class HistoryEvent(EngineBase):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryDigest(EngineBase):
+    """One UTC day of every chain, append-only: the head each instance's chain reached that day
+    ([instance_id, seq, hash], sorted), the last removal record of the day, and the previous
+    day's hash. Days follow each other without gaps from the first day with history."""
+
+    __tablename__ = "history_digest"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    heads: Mapped[list] = mapped_column(JSONType)
+    instances: Mapped[int] = mapped_column(Integer)
+    events: Mapped[int] = mapped_column(Integer)
+    removal: Mapped[list | None] = mapped_column(JSONType)  # [id, hash] of the day's last removal record
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    built_by: Mapped[str] = mapped_column(String(200))
+
+
+class HistoryRemoval(EngineBase):
+    """What retention removed of one instance, append-only and hash-chained in id order. Its row
+    is what lets the database delete the instance's history events (see migration 0007); the
+    unique prev_hash keeps the chain a line when two cleanups race."""
+
+    __tablename__ = "history_removal"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(String(36), unique=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(Integer)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str] = mapped_column(String(200))
+    policy_days: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class RetentionPolicy(EngineBase):
+    """How many days the history of an ended instance of a process is kept after it ended. Rows
+    are never changed: the newest row of a process is its policy, older ones are its record.
+    A process without a row is kept for ever."""
+
+    __tablename__ = "retention_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LegalHold(EngineBase):
+    """A legal hold keeps an instance from retention while `released_at` is empty. Rows are never
+    deleted: a release is recorded on the row, so every hold and release stays on record."""
+
+    __tablename__ = "legal_hold"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    held_by: Mapped[str] = mapped_column(String(200))
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_by: Mapped[str | None] = mapped_column(String(200))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    release_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class TimerJob(EngineBase):

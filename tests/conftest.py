@@ -12,6 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The 21 BPMN MIWG reference models, kept outside the repository (written by others); test_miwg checks all are there.
+MIWG = Path("/work/shared/conformance/miwg")
 POSTGRES_ADMIN_URL = os.environ.get("THIDUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

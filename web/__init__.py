@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.extensions["thidua_files"] = BlobStore(Path(app.config["FILES_DIR"]))
 
-    from . import admin, designer, errors, i18n, security, vendor
+    from . import admin, audit, designer, errors, i18n, security, vendor
     from .api import designer as designer_api  # noqa: F401  (registers the designer's endpoints on the API)
     from .api import views as api
     from .auth import views as auth
@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(designer.bp)
+    app.register_blueprint(audit.bp)
     return app
 
 

@@ -18,6 +18,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from engine import EngineError
+from workflows import retention
+from workflows.accounts import services as account_services
+from workflows.audit import operations
 from workflows.calendar import services as calendar_services
 from workflows.errors import DomainError
 from workflows.processes import services as process_services
@@ -93,17 +96,158 @@ def start_command(process_id, data, business_key, actor):
 
 
 @cli.command("verify-history")
+@click.option(
+    "--digests",
+    "digests_file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Also compare a file written by export-digests with the database.",
+)
 @with_appcontext
 @user_errors
-def verify_history_command():
-    """Check every instance's hash chain; names the first broken event of each broken chain."""
-    report = process_services.verify_history(services(current_app))
+def verify_history_command(digests_file):
+    """Check every instance's hash chain, the chain of daily digests and each day's heads, the
+    removal records and the operation log's chain; names the first broken link of each."""
+    exported = _digest_lines(digests_file) if digests_file else None
+    report = process_services.verify_history(services(current_app), exported)
+    log = operations.verify_log(services(current_app))
     if report.ok:
-        click.echo(f"history intact: {report.instances} instances, {report.events} events")
-        return
+        digested = f", {report.days} days digested" if report.days else ""
+        removed = f", {report.removals} instances removed by retention" if report.removals else ""
+        click.echo(f"history intact: {report.instances} instances, {report.events} events{digested}{removed}")
     for link in report.broken:
         click.echo(f"broken: {link}", err=True)
-    raise click.ClickException(f"{len(report.broken)} of {report.instances} histories are broken")
+    for problem in report.problems:
+        click.echo(f"broken: {problem}", err=True)
+    if log.ok:
+        click.echo(f"operation log intact: {log.entries} entries")
+    else:
+        click.echo(f"broken: operation log {log.broken}", err=True)
+    if not report.ok:
+        failures = [f"{len(report.broken)} of {report.instances} histories are broken"] if report.broken else []
+        if report.problems:
+            failures.append(f"{len(report.problems)} broken links in the daily digests or removal records")
+        raise click.ClickException("; ".join(failures))
+    if not log.ok:
+        raise click.ClickException("the operation log is broken")
+
+
+def _digest_lines(file) -> list:
+    """The JSON objects of an export-digests file, one per line (blank lines skipped)."""
+    lines = []
+    for number, line in enumerate(file, 1):
+        if line.strip():
+            try:
+                lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise click.BadParameter(f"line {number} of {file.name} is not JSON", param_hint="--digests") from None
+    return lines
+
+
+@cli.command("export-digests")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="First day, YYYY-MM-DD.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
+@with_appcontext
+@user_errors
+def export_digests_command(since, output):
+    """Write the daily digests of history (UTC days), one JSON object per line, to keep
+    elsewhere; `verify-history --digests FILE` later shows any day changed since."""
+    records = process_services.export_digests(services(current_app), since.date() if since else None)
+    days = 0
+    with click.open_file(output or "-", "w", encoding="utf-8", atomic=bool(output)) as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
+            days += 1
+    if output:
+        click.echo(f"{days} days written to {output}")
+
+
+@cli.group("retention")
+def retention_group():
+    """How long the history of ended instances is kept, and the cleanup that removes what expired."""
+
+
+@retention_group.command("set")
+@click.argument("process_id")
+@click.argument("days", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="Why (recorded with the policy).")
+@click.option("--actor", default=default_actor, show_default="cli:<user>", help="Who sets it (recorded).")
+@with_appcontext
+@user_errors
+def retention_set_command(process_id, days, reason, actor):
+    """Keep the history of PROCESS_ID's ended instances DAYS days after they end."""
+    old = retention.set_retention(services(current_app), process_id, days, actor, reason)
+    was = "kept for ever" if old is None else f"{old} days"
+    click.echo(f"{process_id}: history kept {days} days after an instance ends (was {was})")
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Show what the first batch would remove; remove nothing.")
+@click.option("--actor", default=default_actor, show_default="cli:<user>", help="Who runs it (recorded).")
+@with_appcontext
+@user_errors
+def retention_run_command(dry_run, actor):
+    """Remove the expired ended instances that no legal hold keeps, and record each removal."""
+    run = retention.run_retention(services(current_app), actor, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for removed in run.removed:
+        click.echo(f"{verb} {removed.instance_id} ({removed.process_id} v{removed.version}, {removed.events} events)")
+    for link in run.broken:
+        click.echo(f"kept, history broken: {link}", err=True)
+    outcome = "would be removed" if dry_run else "removed"
+    click.echo(
+        f"{len(run.removed)} instances {outcome} ({run.events} events); "
+        f"{len(run.held)} expired instances kept under legal hold"
+    )
+
+
+@cli.command("hold")
+@click.argument("instance_id")
+@click.option("--reason", required=True, help="Why (recorded with the hold).")
+@click.option("--actor", default=default_actor, show_default="cli:<user>", help="Who holds it (recorded).")
+@with_appcontext
+@user_errors
+def hold_command(instance_id, reason, actor):
+    """Put an instance under legal hold: retention keeps it until it is released."""
+    retention.hold(services(current_app), instance_id, actor, reason)
+    click.echo(f"instance {instance_id} is held")
+
+
+@cli.command("release")
+@click.argument("instance_id")
+@click.option("--reason", required=True, help="Why (recorded with the hold).")
+@click.option("--actor", default=default_actor, show_default="cli:<user>", help="Who releases it (recorded).")
+@with_appcontext
+@user_errors
+def release_command(instance_id, reason, actor):
+    """Release an instance's legal hold (the hold stays on record)."""
+    retention.release(services(current_app), instance_id, actor, reason)
+    click.echo(f"instance {instance_id} is released from its legal hold")
+
+
+@cli.command("replay")
+@click.argument("instance_id")
+@click.option("--at", "at", type=click.IntRange(min=1), help="Stop after this event (default: the last).")
+@with_appcontext
+@user_errors
+def replay_command(instance_id, at):
+    """Rebuild an instance from its definition version and recorded inputs, event by event, and
+    compare each step with history (and, at the end, with the stored snapshot). Never writes."""
+    result = process_services.replay(services(current_app), instance_id, at)
+    for step in result.steps:
+        mark = "ok" if step.ok else "MISMATCH"
+        said = f": {step.detail}" if step.detail else ""
+        click.echo(f"{step.seq:>5} {step.type:<20} {step.element_id or '':<28} {mark}{said}")
+    click.echo(f"at event {result.at}: completed {', '.join(sorted(result.states.completed)) or '-'}")
+    click.echo(f"at event {result.at}: waiting {', '.join(sorted(result.states.active)) or '-'}")
+    for difference in result.snapshot_differences:
+        click.echo(f"snapshot: {difference}", err=True)
+    if result.mismatch is not None:
+        raise click.ClickException(f"history and replay disagree from event {result.mismatch.seq}")
+    if result.snapshot_matches is False:
+        raise click.ClickException("the stored snapshot does not match what history leads to")
+    matched = "; the stored snapshot matches" if result.snapshot_matches else ""
+    click.echo(f"replay matches history for events 1 to {result.at}{matched}")
 
 
 @cli.command("demo")
@@ -196,6 +340,70 @@ def days_off_command(year, language):
             if entry.name:
                 source += f" (otherwise holiday: {entry.name})"
         click.echo(f"{entry.day.isoformat()} {entry.day:%a}  {state:<11}  {source}")
+
+
+@cli.group("users")
+def users_group():
+    """Users and their roles; every change is kept in the operation log with its reason."""
+
+
+def _user_change(change, *args, reason: str, actor: str) -> None:
+    principal = change(services(current_app), actor, *args, reason)
+    roles = ", ".join(f"{role}@{scope}" if scope else role for role, scope in principal.assignments) or "-"
+    click.echo(f"{principal.username}: {roles}")
+
+
+_REASON = click.option("--reason", required=True, help="Why (required; kept in the operation log).")
+_ACTOR = click.option("--actor", default=default_actor, show_default="cli:<user>", help="Who does it (recorded).")
+_SCOPE = click.option("--scope", default=None, help="unit:<id>, bloc:<id> or jurisdiction:<id>; default: everywhere.")
+
+
+@users_group.command("grant")
+@click.argument("username")
+@click.argument("role")
+@_SCOPE
+@_REASON
+@_ACTOR
+@with_appcontext
+@user_errors
+def users_grant_command(username, role, scope, reason, actor):
+    """Give USERNAME the ROLE (within --scope); prints the roles they now hold."""
+    _user_change(account_services.grant_role, username, role, scope, reason=reason, actor=actor)
+
+
+@users_group.command("revoke")
+@click.argument("username")
+@click.argument("role")
+@_SCOPE
+@_REASON
+@_ACTOR
+@with_appcontext
+@user_errors
+def users_revoke_command(username, role, scope, reason, actor):
+    """Take the ROLE (within --scope) from USERNAME; prints the roles they still hold."""
+    _user_change(account_services.revoke_role, username, role, scope, reason=reason, actor=actor)
+
+
+@users_group.command("disable")
+@click.argument("username")
+@_REASON
+@_ACTOR
+@with_appcontext
+@user_errors
+def users_disable_command(username, reason, actor):
+    """Stop USERNAME from signing in; their sessions and API tokens stop working at once."""
+    _user_change(account_services.set_user_active, username, False, reason=reason, actor=actor)
+
+
+@users_group.command("enable")
+@click.argument("username")
+@_REASON
+@_ACTOR
+@with_appcontext
+@user_errors
+def users_enable_command(username, reason, actor):
+    """Let a disabled USERNAME sign in again."""
+    _user_change(account_services.set_user_active, username, True, reason=reason, actor=actor)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import workflows.accounts.models  # noqa: F401  (each registers its tables on DomainBase)
+import workflows.audit.models  # noqa: F401
 import workflows.awards.models  # noqa: F401
 import workflows.calendar.models  # noqa: F401
 import workflows.council.models  # noqa: F401

@@ -21,6 +21,7 @@ MESSAGES = {
     "notice_running": lazy_gettext("The public notice has not ended yet."),
     "comments_unresolved": lazy_gettext("Some public-notice comments are not resolved."),
     "reason_required": lazy_gettext("A reason is required."),
+    "reason_too_long": lazy_gettext("The reason is too long."),
     "text_required": lazy_gettext("The comment is empty."),
     "file_too_large": lazy_gettext("The file is larger than the limit."),
     "empty_file": lazy_gettext("The file is empty."),

@@ -1,5 +1,6 @@
 """APScheduler as the heartbeat: one interval job that runs the due rows of the timer job table,
-delivers the mail outbox and builds the daily digest. Jobs and mails are rows, not APScheduler
+delivers the mail outbox, builds the daily digest of tasks and, once a day, the digest of
+history and the retention cleanup. Jobs and mails are rows, not APScheduler
 jobs, so any number of scheduler processes can run at once."""
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from engine.timers import worker_name
 from workflows.bootstrap import Services
 from workflows.notifications.services import SmtpSender, build_daily_digest, deliver_mail
 from workflows.processes.services import run_timers
+from workflows.retention import daily_audit
 
 logger = logging.getLogger(__name__)
 
 
 def heartbeat(services: Services, config: Mapping) -> None:
-    """One beat: timer jobs, then the mail outbox, then the daily digest. Each step is guarded: the
-    database or the mail server going away for a moment costs a beat or two, never the other
-    steps or the process: the next beat reconnects, and rows claimed meanwhile are retaken when
-    their claims expire."""
-    for step in (run_timer_jobs, send_mail, build_digest):
+    """One beat: timer jobs, then the mail outbox, the daily digest, the history's. Each step is
+    guarded: the database or the mail server going away for a moment costs a beat or two, never
+    the other steps or the process: the next beat reconnects, and rows claimed meanwhile are
+    retaken when their claims expire."""
+    for step in (run_timer_jobs, send_mail, build_digest, audit_history):
         try:
             step(services, config)
         except OperationalError as exc:
@@ -54,6 +56,11 @@ def build_digest(services: Services, config: Mapping) -> None:
     build_daily_digest(
         services.uow, owner=worker_name(), hour=int(config["DIGEST_HOUR"]), base_url=str(config["BASE_URL"])
     )
+
+
+def audit_history(services: Services, config: Mapping) -> None:
+    """The first beat after a UTC day is over digests it, then removes the history that expired."""
+    daily_audit(services, owner=worker_name())
 
 
 def mail_sender(config: Mapping) -> SmtpSender | None:

@@ -3,7 +3,7 @@ HttpOnly cookie (only its hash is stored, so signing out or revoking ends it in 
 a script sends an API token as `Authorization: Bearer`. Every state-changing request made with
 a cookie must carry the CSRF token (form field `csrf_token` or header `X-CSRF-Token`), an HMAC of
 the cookie's secret under the app's key; bearer requests need none, as no browser sends them
-by itself."""
+by itself. Auditors only read: their write requests are refused (see READ_ONLY_WRITES)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,29 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# Auditors only read. A principal whose roles are all here is refused every write request
+# (POST, PUT, PATCH, DELETE) with 403 before any view runs, except the endpoints below: none of
+# them changes a record of the product, only the caller's own access and preferences.
+READ_ONLY_ROLES = frozenset({"auditor"})
+READ_ONLY_WRITES = frozenset(
+    {
+        "auth.login",  # signing in (again) as anyone
+        "auth.logout",  # ending their own session
+        "auth.language",  # the interface language: a cookie, nothing stored
+        "auth.tokens",  # creating their own API token, to read the API from scripts
+        "auth.revoke_token",  # revoking their own API token
+        "api.issue_token",  # the API's token exchange (username and password)
+        "api.revoke_token",  # revoking their own API token through the API
+    }
+)
+
+
 class CSRFError(Forbidden):
     description = "the form or request carries no valid CSRF token; reload the page and try again"
+
+
+class ReadOnlyError(Forbidden):
+    description = "auditors only read: this request would change something"
 
 
 def login_policy(app: Flask) -> LoginPolicy:
@@ -90,6 +111,17 @@ def init_app(app: Flask) -> None:
             g.csrf_secret = request.cookies.get(ANONYMOUS_COOKIE)
         if request.method not in SAFE_METHODS and (via_cookie or not request.path.startswith("/api/")):
             _check_csrf()
+        return None
+
+    @app.before_request
+    def refuse_writes_of_readers():
+        """403 for a write by a principal holding only read-only roles (auditors), before the
+        view (or a 404 or 405 for a path or method that has none) is looked at."""
+        principal = g.principal
+        if request.method in SAFE_METHODS or principal is None or not principal.roles:
+            return None
+        if principal.roles <= READ_ONLY_ROLES and request.endpoint not in READ_ONLY_WRITES:
+            raise ReadOnlyError()
         return None
 
     @app.after_request

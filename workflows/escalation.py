@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import engine
 from engine import UnitOfWork
-from engine.instances import JOB_DUE, JOB_ESCALATE, JOB_REMINDER
+from engine.instances import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMINDER
 from engine.models import TimerJob
 
+from .audit import operations
 from .inbox.queries import summaries_of
 from .notifications.services import notify
 
@@ -43,7 +44,38 @@ def escalate_and_notify(uow: UnitOfWork, job: TimerJob) -> engine.Escalation | N
         role, scope = escalation.reassigned_to
         data["role"] = role
         tell(directory.users_holding(session, role, scope), "task_escalated")
+        _record_reassignment(uow, job, escalation)
     return escalation
+
+
+def _record_reassignment(uow: UnitOfWork, job: TimerJob, escalation: engine.Escalation) -> None:
+    """The ladder's reassignment in the operation log: nobody did it by hand, the rung is why."""
+    task = escalation.task
+    role, scope = escalation.reassigned_to
+    due = task.due_at.isoformat() if task.due_at else "-"
+    operations.record(
+        uow.session,
+        actor=operations.SYSTEM_ACTOR,
+        action=operations.REASSIGN,
+        subject_type="instance",
+        subject_id=task.instance_id,
+        reason=f"escalation ladder: {ESCALATION_STAGE[job.kind]} (task {task.element_id} due {due})",
+        old={
+            "task_id": task.id,
+            "task": task.element_id,
+            "candidate_role": task.candidate_role,
+            "org_scope": task.org_scope,
+            "claimed_by": task.claimed_by,
+        },
+        new={
+            "task_id": task.id,
+            "task": task.element_id,
+            "candidate_role": role,
+            "org_scope": scope,
+            "claimed_by": None,
+        },
+        at=uow.clock(),
+    )
 
 
 HANDLERS = engine.HANDLERS | {kind: escalate_and_notify for kind in (JOB_REMINDER, JOB_DUE, JOB_ESCALATE)}

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from engine.models import ProcessDefinition, ProcessInstance
 from workflows import demo
 from workflows.accounts.services import principal_of_user
+from workflows.audit import operations
 from workflows.awards.models import RuleFile
 from workflows.designs import services as designs
 from workflows.inbox import services as inbox
@@ -74,6 +75,11 @@ def test_a_changed_time_limit_is_deployed_as_version_2_and_new_instances_run_it(
     expect(page.get_by_test_id("tab-nomination.bpmn")).to_have_attribute("data-dirty", "false")
     expect(page.locator('[data-testid="problem"][data-severity="error"]')).to_have_count(0)
 
+    # No deploy without a reason: the editor asks for one and sends nothing.
+    page.get_by_test_id("deploy").click()
+    expect(status).to_have_class(ERROR)
+    expect(page.get_by_test_id("deploy-reason")).to_have_attribute("aria-invalid", "true")
+    page.get_by_test_id("deploy-reason").fill("Thẩm định 12 ngày làm việc theo quy chế mới")
     page.get_by_test_id("deploy").click()
     expect(page.get_by_test_id("deployed-link")).to_be_visible()
     expect(status.locator("span").first).to_have_text(re.compile(r"\b2\.$"))  # "… version 2."
@@ -83,6 +89,14 @@ def test_a_changed_time_limit_is_deployed_as_version_2_and_new_instances_run_it(
 
     # A nomination created now starts on version 2, whose appraisal step has 12 working days.
     app_services = live_server.services
+    with app_services.session_factory() as session:
+        (entry,) = operations.entries(session, subject_type="process", subject_id="nomination", limit=10)
+    assert (entry.action, entry.actor, entry.reason) == (
+        operations.PROCESS_DEPLOY,
+        DESIGNER,
+        "Thẩm định 12 ngày làm việc theo quy chế mới",
+    )
+    assert (entry.old["version"], entry.new["version"]) == (1, 2)
     nomination_id = inbox.create_nomination(
         app_services,
         principal_of_user(app_services, "tdkt.y.te"),
@@ -116,6 +130,7 @@ def test_b_a_gateway_without_default_is_marked_and_its_deploy_refused(page: Page
     expect(page.get_by_test_id("tab-nomination.bpmn")).to_have_class(re.compile(r"\bhas-error\b"))
     shoot(page, "b-gateway-error")
 
+    page.get_by_test_id("deploy-reason").fill("Bỏ luồng mặc định")
     with page.expect_response(re.compile(r"/deploy$")) as deploy:
         page.get_by_test_id("deploy").click()
     assert deploy.value.status == 422
@@ -144,6 +159,7 @@ def test_c_a_decision_table_threshold_is_deployed_to_the_rule_set(page: Page, li
     expect(page.get_by_test_id("tab-eligibility_cstdcs.dmn")).to_have_attribute("data-dirty", "false")
     page.get_by_test_id("validate").click()
     expect(status).to_have_class(OK)
+    page.get_by_test_id("deploy-reason").fill("Nâng ngưỡng sáng kiến lên 2")
     page.get_by_test_id("deploy").click()
     expect(page.get_by_test_id("deployed-link")).to_be_visible()
 

@@ -8,13 +8,12 @@ other difference, and turns into a failure (XPASS strict) once bpmn-js stops mak
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import MIWG
 from tests.xml_semantics import semantic_differences
 
-MIWG = Path("/work/shared/conformance/miwg")
 MODELS = sorted(path.name for path in MIWG.glob("*.bpmn"))
 SCREENSHOT_MODEL = "C.1.0.bpmn"
 VENDOR = "/vendor/bpmn-js"

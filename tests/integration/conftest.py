@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import FIXTURES
 from web.database import upgrade_database
@@ -134,3 +135,29 @@ def environment(database_url, tmp_path):
 
     thidua("init")
     return env, thidua
+
+
+def tamper(services: Services, tables: tuple[str, ...], *statements) -> None:
+    """Run statements (SQL text, or (SQL, params) pairs) with the append-only triggers of `tables`
+    out of the way, as someone with direct database access could, then put the triggers back."""
+    postgres = services.database.dialect.name == "postgresql"
+    with services.database.begin() as connection:
+        if postgres:
+            for table in tables:
+                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            names = ", ".join(f"'{table}'" for table in tables)
+            triggers = connection.execute(
+                text(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({names})")
+            ).all()
+            for name, _ in triggers:
+                connection.execute(text(f"DROP TRIGGER {name}"))
+        for statement in statements:
+            sql, params = (statement, {}) if isinstance(statement, str) else statement
+            connection.execute(text(sql), params)
+        if postgres:
+            for table in tables:
+                connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        else:
+            for _, sql in triggers:
+                connection.execute(text(sql))

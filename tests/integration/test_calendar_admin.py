@@ -67,10 +67,10 @@ def test_an_override_on_an_overridden_holiday_back_to_its_base_asks_for_removal(
 def test_removing_an_override_gives_the_day_back(services):
     set_override(services, date(2026, 11, 24), WORKING_DAY)
     assert services.calendar.is_working_day(date(2026, 11, 24))
-    calendar.run(services, calendar.remove_override, "admin", date(2026, 11, 24))
+    calendar.run(services, calendar.remove_override, "admin", date(2026, 11, 24), "Hủy theo công văn mới")
     assert not services.calendar.is_working_day(date(2026, 11, 24))
     with pytest.raises(DomainError) as refused:
-        calendar.run(services, calendar.remove_override, "admin", date(2026, 11, 24))
+        calendar.run(services, calendar.remove_override, "admin", date(2026, 11, 24), "Hủy theo công văn mới")
     assert refused.value.code == "unknown_override"
 
 
@@ -205,7 +205,9 @@ def test_an_admin_adds_and_removes_an_override(client, demo_app):
     assert 'data-day="2026-09-03"' in text and "Nghỉ thêm dịp Quốc khánh" in text
     assert "/admin/calendar/overrides/2026-09-03/remove" in text
 
-    removed = client.post("/admin/calendar/overrides/2026-09-03/remove", data={"csrf_token": token})
+    removed = client.post(
+        "/admin/calendar/overrides/2026-09-03/remove", data={"csrf_token": token, "reason": "Thông báo bị hủy"}
+    )
     assert removed.status_code == 302
     assert services.calendar.is_working_day(date(2026, 9, 3))
     assert 'data-day="2026-09-03"' not in page(client.get("/admin/calendar?year=2026"))
@@ -240,7 +242,7 @@ def test_a_bad_year_or_an_unknown_override_is_a_400_not_a_500(client):
         response = client.get(f"/admin/calendar?year={year}")
         assert response.status_code == 400 and 'data-error-for="year"' in page(response)
     for day in ("2026-09-03", "not-a-date"):
-        response = client.post(f"/admin/calendar/overrides/{day}/remove", data={"csrf_token": token})
+        response = client.post(f"/admin/calendar/overrides/{day}/remove", data={"csrf_token": token, "reason": "x"})
         assert response.status_code == 400 and 'data-error-for="day"' in page(response)
 
 

@@ -148,20 +148,20 @@ def test_an_admin_retries_an_incident_and_nobody_else_can(demo_app, clock):
         job.status, job.attempts, job.last_error = "incident", 5, "RuntimeError: mail template missing"
         job_id = job.id
         uow.commit()
-    client = demo_app.test_client()
+    client, retry = demo_app.test_client(), f"/admin/incidents/{job_id}/retry"
     token = sign_in(client, "chuyen.vien.1")
     assert client.get("/admin/incidents").status_code == 403
-    assert client.post(f"/admin/incidents/{job_id}/retry", data={"csrf_token": token}).status_code == 403
+    assert client.post(retry, data={"csrf_token": token, "reason": "mẫu thư đã sửa"}).status_code == 403
     client.post("/logout", data={"csrf_token": token})
     token = sign_in(client, "admin")
     page = client.get("/admin/incidents").get_data(as_text=True)
     assert f'data-job="{job_id}"' in page and "mail template missing" in page
-    assert client.post(f"/admin/incidents/{job_id}/retry").status_code in (400, 403)  # no CSRF token
-    assert client.post(f"/admin/incidents/{job_id}/retry", data={"csrf_token": token}).status_code == 302
+    assert client.post(retry).status_code in (400, 403)  # no CSRF token
+    assert client.post(retry, data={"csrf_token": token, "reason": "mẫu thư đã sửa"}).status_code == 302
     with province.session_factory() as session:
         job = session.get(TimerJob, job_id)
         assert (job.status, job.attempts) == ("pending", 0)
-    assert client.post(f"/admin/incidents/{job_id}/retry", data={"csrf_token": token}).status_code == 404
+    assert client.post(retry, data={"csrf_token": token, "reason": "mẫu thư đã sửa"}).status_code == 404
     clock.now = max(clock.now, task.due_at)
     ps.run_timers(province)
     with province.session_factory() as session:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import ProcessDefinition, ProcessInstance
+from tests.conftest import MIWG
 from tests.integration.conftest import sign_in
 from web import services as app_services
 from workflows.awards.models import RuleFile, RuleSetRevision
@@ -19,8 +20,8 @@ from workflows.demo import RULE_SET
 from workflows.designs.models import Draft
 from workflows.processes import services as processes
 
-MIWG = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "miwg"
 API = "/api/v1/designer"
+REASON = "Quy chế khen thưởng năm 2023"  # a deploy says why (operation log)
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ def test_validate_shows_a_broken_gateway_on_that_gateway_and_deploy_is_refused(d
         "error",
     )
 
-    refused = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision})
+    refused = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision, "reason": REASON})
     assert refused.status_code == 422
     assert refused.get_json()["error"] == "invalid_draft"
     assert any(p["element_id"] == "intake_outcome" for p in refused.get_json()["problems"])
@@ -158,9 +159,9 @@ def test_deploy_makes_version_2_and_running_instances_stay_on_version_1(designer
     changed = set_due_days(file_of(draft, "nomination.bpmn"), "appraise_nomination", "12")
     revision = save(designer, draft, "nomination.bpmn", changed).get_json()["revision"]
 
-    stale = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision - 1})
+    stale = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision - 1, "reason": REASON})
     assert stale.status_code == 409 and versions(demo_app) == [1]
-    deployed = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision})
+    deployed = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision, "reason": REASON})
     assert deployed.status_code == 201
     assert deployed.get_json() == {"kind": "process", "subject": "nomination", "version": 2}
     assert versions(demo_app) == [1, 2] and versions(demo_app, "revocation") == [1]
@@ -194,7 +195,7 @@ def test_a_deploy_after_someone_elses_deploy_is_refused(designer, demo_app):
         files.append(BundleFile("extra.json", b"{}"))
         deploy_bundle(uow, files, app_services(demo_app).runtime.evaluator, "someone")
         uow.commit()
-    refused = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision})
+    refused = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision, "reason": REASON})
     assert refused.status_code == 409 and "version 2 was deployed after this draft" in refused.get_json()["message"]
     assert versions(demo_app) == [1, 2]
 
@@ -211,7 +212,7 @@ def test_a_rule_set_threshold_edited_and_deployed_is_in_force(designer, demo_app
     assert edited != table
     revision = save(designer, draft, "step_deadlines.dmn", edited).get_json()["revision"]
     assert designer.post(f"{API}/drafts/{draft['id']}/validate", json={}).get_json()["ok"]
-    deployed = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision})
+    deployed = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision, "reason": REASON})
     assert deployed.status_code == 201 and deployed.get_json() == {"kind": "rules", "subject": RULE_SET, "version": 2}
 
     with services.session_factory() as session:
@@ -254,7 +255,8 @@ def test_migration_through_the_api_dry_run_then_apply(designer, demo_app):
         bpmn_name,
         re.sub(r'(<bpmn:process id="[^"]+" name=")', r"\1(2) ", file_of(draft, bpmn_name), count=1),
     ).get_json()["revision"]
-    assert designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision}).status_code == 201
+    deployed = designer.post(f"{API}/drafts/{draft['id']}/deploy", json={"revision": revision, "reason": REASON})
+    assert deployed.status_code == 201
 
     url = f"{API}/processes/{process_id}/migrations"
     dry = designer.post(url, json={"instance_ids": [instance_id], "target_version": 2}).get_json()

@@ -8,7 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 import engine
+from tests.integration.conftest import tamper
 from workflows.processes import services as ps
+
+HISTORY = ("history_event",)
 
 
 def _run_a_little(review) -> str:
@@ -18,22 +21,6 @@ def _run_a_little(review) -> str:
     ps.claim_task(review, task.id, "clerk_a")
     ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
     return instance_id  # events: started, claimed, completed
-
-
-def _tamper(review, *statements):
-    """Run statements with the append-only triggers out of the way, as an attacker with
-    database access would."""
-    dialect = review.database.dialect.name
-    with review.database.begin() as connection:
-        if dialect == "postgresql":
-            connection.execute(text("ALTER TABLE history_event DISABLE TRIGGER USER"))
-        else:
-            connection.execute(text("DROP TRIGGER history_event_no_update"))
-            connection.execute(text("DROP TRIGGER history_event_no_delete"))
-        for statement, params in statements:
-            connection.execute(text(statement), params)
-        if dialect == "postgresql":
-            connection.execute(text("ALTER TABLE history_event ENABLE TRIGGER USER"))
 
 
 def _first_broken(review):
@@ -65,8 +52,10 @@ def test_intact_history_verifies(review):
 
 def test_edited_event_is_named(review):
     instance_id = _run_a_little(review)
-    _tamper(
-        review, ("UPDATE history_event SET actor = 'mallory' WHERE instance_id = :i AND seq = 2", {"i": instance_id})
+    tamper(
+        review,
+        HISTORY,
+        ("UPDATE history_event SET actor = 'mallory' WHERE instance_id = :i AND seq = 2", {"i": instance_id}),
     )
     link = _first_broken(review)
     assert (link.instance_id, link.seq) == (instance_id, 2) and "edited" in link.reason
@@ -74,22 +63,24 @@ def test_edited_event_is_named(review):
 
 def test_edited_payload_is_named(review):
     instance_id = _run_a_little(review)
-    _tamper(
-        review, ("UPDATE history_event SET reason = 'backdated' WHERE instance_id = :i AND seq = 3", {"i": instance_id})
+    tamper(
+        review,
+        HISTORY,
+        ("UPDATE history_event SET reason = 'backdated' WHERE instance_id = :i AND seq = 3", {"i": instance_id}),
     )
     assert _first_broken(review).seq == 3
 
 
 def test_deleted_event_is_named(review):
     instance_id = _run_a_little(review)
-    _tamper(review, ("DELETE FROM history_event WHERE instance_id = :i AND seq = 2", {"i": instance_id}))
+    tamper(review, HISTORY, ("DELETE FROM history_event WHERE instance_id = :i AND seq = 2", {"i": instance_id}))
     link = _first_broken(review)
     assert link.seq == 3 and "expected event 2" in link.reason
 
 
 def test_deleted_last_event_is_named(review):
     instance_id = _run_a_little(review)
-    _tamper(review, ("DELETE FROM history_event WHERE instance_id = :i AND seq = 3", {"i": instance_id}))
+    tamper(review, HISTORY, ("DELETE FROM history_event WHERE instance_id = :i AND seq = 3", {"i": instance_id}))
     link = _first_broken(review)
     assert link.seq == 3 and "deleted" in link.reason
 
@@ -97,8 +88,9 @@ def test_deleted_last_event_is_named(review):
 def test_reordered_events_are_named(review):
     instance_id = _run_a_little(review)
     # Swap the sequence numbers of events 2 and 3 (through a free number: seq is unique).
-    _tamper(
+    tamper(
         review,
+        HISTORY,
         ("UPDATE history_event SET seq = 99 WHERE instance_id = :i AND seq = 2", {"i": instance_id}),
         ("UPDATE history_event SET seq = 2 WHERE instance_id = :i AND seq = 3", {"i": instance_id}),
         ("UPDATE history_event SET seq = 3 WHERE instance_id = :i AND seq = 99", {"i": instance_id}),

@@ -3,15 +3,13 @@ that names an element of the file and says why. None of them deploys today (most
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
 
 from engine import BundleFile, DefinitionError, parse_bundle
+from tests.conftest import MIWG
 from workflows.bootstrap import build_evaluator
 
-MIWG = Path("/work/shared/conformance/miwg")
 NOT_EXECUTABLE = 'no executable process in the bundle: set isExecutable="true" on process '
 OPERATOR = "A Service Task must have an operator."
 # Model -> (element the refusal names, the start of its reason).

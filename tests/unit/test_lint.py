@@ -13,11 +13,12 @@ from lxml import etree
 
 from engine import BundleFile, DefinitionError, Evaluator, parse_bundle, read_bundle
 from engine.lint import Problem, validate_bundle, validate_decision_files
+from tests.conftest import MIWG
 from workflows.org.models import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
-MIWG = sorted(Path("/work/shared/conformance/miwg").glob("*.bpmn"))
+MIWG_MODELS = sorted(MIWG.glob("*.bpmn"))
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
 
 HEADER = (
@@ -480,7 +481,7 @@ def test_removing_the_default_of_a_gateway_of_nomination_is_gateway_default_on_t
     ]
 
 
-@pytest.mark.parametrize("path", MIWG, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MIWG_MODELS, ids=lambda p: p.name)
 def test_miwg_reference_models_are_validated_without_crashing(path):
     problems = validate_bundle([BundleFile(path.name, path.read_bytes())], Evaluator(), known_roles=set())
     assert isinstance(problems, list)
@@ -488,4 +489,4 @@ def test_miwg_reference_models_are_validated_without_crashing(path):
 
 
 def test_there_are_21_miwg_reference_models():
-    assert len(MIWG) == 21
+    assert len(MIWG_MODELS) == 21

@@ -23,6 +23,7 @@ FIELD_LABELS = {
     "day": lazy_gettext("Date"),
     "kind": lazy_gettext("Kind"),
     "note": lazy_gettext("Note"),
+    "reason": lazy_gettext("Reason"),
 }
 # A refusal's field on the override form, and its wording.
 FIELD_ERRORS = {
@@ -42,6 +43,8 @@ FIELD_ERRORS = {
     ),
     "override_changes_nothing": ("day", lazy_gettext("The calendar already treats this day so.")),
     "unknown_override": ("day", lazy_gettext("This day has no override.")),
+    "reason_required": ("reason", lazy_gettext("Say why the change is removed.")),
+    "reason_too_long": ("reason", lazy_gettext("The reason is too long.")),
 }
 
 
@@ -82,12 +85,13 @@ def add_override():
 
 @bp.post("/calendar/overrides/<day>/remove")
 def remove_override(day: str):
-    """Give a day back to Vietnam's calendar."""
+    """Give a day back to Vietnam's calendar, saying why."""
+    reason = nfc(request.form.get("reason", ""))
     try:
         parsed = _day(day)
-        calendar.run(services(current_app), calendar.remove_override, current_principal().id, parsed)
+        calendar.run(services(current_app), calendar.remove_override, current_principal().id, parsed, reason)
     except DomainError as error:
-        return _page(_shown_year({"day": day}), _field_error(error)), 400
+        return _page(_shown_year({"day": day}), _field_error(error), {"remove_day": day, "reason": reason}), 400
     return redirect(url_for("admin.calendar_page", year=parsed.year))
 
 

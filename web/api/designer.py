@@ -74,10 +74,10 @@ def validate_draft(draft_id):
 
 @bp.post("/designer/drafts/<uuid:draft_id>/deploy")
 def deploy_draft(draft_id):
-    """Deploy the draft as a new immutable version (422 with `problems` when it has errors)."""
+    """Deploy the draft as a new immutable version, saying why (422 with `problems` when it has errors)."""
     actor = _designer()
-    body = _body(s.RevisionSchema())
-    deployment = designs.deploy_draft(services(current_app), str(draft_id), body["revision"], actor)
+    body = _body(s.DeploySchema())
+    deployment = designs.deploy_draft(services(current_app), str(draft_id), body["revision"], actor, body["reason"])
     return s.DeploymentSchema().dump(deployment), 201
 
 

@@ -23,12 +23,19 @@ POST and DELETE requests must then carry the `X-CSRF-Token` header of the page.
 
 Errors are JSON `{"error": code, "message": text}`; a record outside the caller's scope is 404,
 a visible record the caller may not act on is 403, a rule of the award domain refuses with 422
-and a stable code, and a request that does not match its schema is 400 with `fields`."""
+and a stable code, and a request that does not match its schema is 400 with `fields`.
+
+Auditors only read: a caller whose only role is auditor gets 403 from every POST, PUT, PATCH and
+DELETE except the token exchange and revoking their own tokens."""
 
 ERRORS = {
     "400": ("BadRequest", "The request does not match its schema: `fields` names what is wrong."),
     "401": ("Unauthorized", "No valid bearer token or session."),
-    "403": ("Forbidden", "The caller sees the record but may not do this, or a cookie request lacks its CSRF token."),
+    "403": (
+        "Forbidden",
+        "The caller sees the record but may not do this, is an auditor (auditors only read), or a cookie request "
+        "lacks its CSRF token.",
+    ),
     "404": ("NotFound", "No such record, or it is outside the caller's scope."),
     "409": ("Conflict", "Changed by someone else meanwhile: read it again and retry."),
     "413": ("TooLarge", "The file is larger than the upload limit."),
@@ -302,12 +309,12 @@ def _paths() -> dict[str, dict]:
         },
         "/api/v1/designer/drafts/{draft_id}/deploy": {
             "post": _operation(
-                "Deploy a draft as a new immutable version (422 with `problems` when it has errors)",
+                "Deploy a draft as a new immutable version, saying why (422 with `problems` when it has errors)",
                 "designer",
                 {"201": _json(schemas.DeploymentSchema)},
                 ACT_WITH_BODY,
                 parameters=[DRAFT_ID],
-                requestBody=_body(schemas.RevisionSchema),
+                requestBody=_body(schemas.DeploySchema),
             )
         },
         "/api/v1/designer/processes/{process_id}/migrations": {

@@ -395,6 +395,14 @@ class RevisionSchema(Schema):
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_INTEGER_ID))
 
 
+class DeploySchema(RevisionSchema):
+    reason = Text(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_REASON_LENGTH),
+        metadata={"description": "Why the process or rules change; kept in the operation log auditors read."},
+    )
+
+
 class MigrationRequestSchema(Schema):
     instance_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
     target_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_INTEGER_ID))

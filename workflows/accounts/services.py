@@ -15,9 +15,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
+from ..audit import operations
 from ..bootstrap import Services
 from ..errors import DomainError, NotFoundError
-from ..org.models import RoleAssignment, User
+from ..org.models import ROLES, Bloc, Jurisdiction, RoleAssignment, Unit, User
 from .models import API, SESSION, AuthToken
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,130 @@ def principal_of_user(services: Services, user_id: str) -> Principal:
         if user is None:
             raise NotFoundError("user", user_id)
         return _principal(session, user)
+
+
+# --- user and role changes (each recorded in the operation log) ------------------------------
+
+
+def grant_role(services: Services, actor: str, user: str, role: str, scope: str | None, reason: str) -> Principal:
+    """Give the user (by username) `role` within `scope` ("unit:<id>", "bloc:<id>",
+    "jurisdiction:<id>"; None: everywhere). Returns the user as they now are. Raises
+    NotFoundError, DomainError reason_required, unknown_role, unknown_scope or role_held."""
+    reason = operations.require_reason(reason, operations.ROLE_GRANT)
+    _require_role(role)
+    with services.uow() as uow:
+        session = uow.session
+        found = _user_named(session, user)
+        _require_scope(session, scope)
+        before = _principal(session, found)
+        if (role, scope) in before.assignments:
+            raise DomainError("role_held", f"{found.username} holds {role} in {scope or 'every scope'} already")
+        session.add(RoleAssignment(user_id=found.id, role=role, scope=scope))
+        session.flush()
+        return _role_change(uow, actor, operations.ROLE_GRANT, found, before, reason)
+
+
+def revoke_role(services: Services, actor: str, user: str, role: str, scope: str | None, reason: str) -> Principal:
+    """Take `role` within `scope` from the user (by username). Raises NotFoundError,
+    DomainError reason_required or role_not_held."""
+    reason = operations.require_reason(reason, operations.ROLE_REVOKE)
+    with services.uow() as uow:
+        session = uow.session
+        found = _user_named(session, user)
+        before = _principal(session, found)
+        held = session.scalar(
+            select(RoleAssignment).where(
+                RoleAssignment.user_id == found.id,
+                RoleAssignment.role == role,
+                RoleAssignment.scope.is_(None) if scope is None else RoleAssignment.scope == scope,
+            )
+        )
+        if held is None:
+            raise DomainError("role_not_held", f"{found.username} does not hold {role} in {scope or 'every scope'}")
+        session.delete(held)
+        session.flush()
+        return _role_change(uow, actor, operations.ROLE_REVOKE, found, before, reason)
+
+
+def set_user_active(services: Services, actor: str, user: str, active: bool, reason: str) -> Principal:
+    """Enable or disable the user (by username). A disabled user cannot sign in, and their
+    sessions and API tokens stop working at once. Raises NotFoundError, DomainError
+    reason_required or user_unchanged."""
+    action = operations.USER_ENABLE if active else operations.USER_DISABLE
+    reason = operations.require_reason(reason, action)
+    with services.uow() as uow:
+        session = uow.session
+        found = _user_named(session, user)
+        if found.active == active:
+            raise DomainError("user_unchanged", f"{found.username} is {'active' if active else 'disabled'} already")
+        found.active = active
+        session.flush()
+        operations.record(
+            session,
+            actor=actor,
+            action=action,
+            subject_type="user",
+            subject_id=found.id,
+            reason=reason,
+            old={"active": not active},
+            new={"active": active},
+            at=uow.clock(),
+        )
+        principal = _principal(session, found)
+        uow.commit()
+    logger.info("user %s %s by %s", found.id, action, actor)
+    return principal
+
+
+def _role_change(uow, actor: str, action: str, user: User, before: Principal, reason: str) -> Principal:
+    after = _principal(uow.session, user)
+    operations.record(
+        uow.session,
+        actor=actor,
+        action=action,
+        subject_type="user",
+        subject_id=user.id,
+        reason=reason,
+        old={"roles": _role_names(before)},
+        new={"roles": _role_names(after)},
+        at=uow.clock(),
+    )
+    uow.commit()
+    logger.info("user %s: %s by %s", user.id, action, actor)
+    return after
+
+
+def _role_names(principal: Principal) -> list[str]:
+    """Each role the principal holds as role@scope, or the role alone where held everywhere."""
+    return [f"{role}@{scope}" if scope else role for role, scope in principal.assignments]
+
+
+def _user_named(session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == _nfc(username.strip())))
+    if user is None:
+        raise NotFoundError("user", username)
+    return user
+
+
+def _require_role(role: str) -> None:
+    if role not in ROLES:
+        raise DomainError("unknown_role", f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
+_SCOPE_TABLES = {"unit": Unit, "bloc": Bloc, "jurisdiction": Jurisdiction}
+
+
+def _require_scope(session, scope: str | None) -> None:
+    """None, or a scope naming an existing unit, bloc or jurisdiction."""
+    if scope is None:
+        return
+    kind, _, record_id = scope.partition(":")
+    table = _SCOPE_TABLES.get(kind)
+    if table is None or not record_id or session.get(table, record_id) is None:
+        raise DomainError(
+            "unknown_scope",
+            f"scope must be unit:<id>, bloc:<id> or jurisdiction:<id> of an existing one, not {scope!r}",
+        )
 
 
 def _issue(services: Services, user_id: str, kind: str, name: str, ttl: timedelta | None) -> tuple[str, TokenInfo]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from engine import UnitOfWork, WorkingDayCalendar
 from engine.ports import Clock, utc_now
 
+from ..audit import operations
 from ..errors import DomainError
 from .models import DAY_OFF, OVERRIDE_KINDS, CalendarOverride
 
@@ -127,9 +128,10 @@ class CalendarDay:
 
 
 def set_override(uow: UnitOfWork, actor: str, day: date, kind: str, note: str) -> CalendarOverride:
-    """Make `day` a day off or a working day (`kind`), replacing the override it may have.
-    Raises DomainError: invalid_override_kind, override_note_required, override_note_too_long,
-    year_out_of_range, or override_changes_nothing when the package's calendar already says so."""
+    """Make `day` a day off or a working day (`kind`), replacing the override it may have; the
+    note (why) is the operation log entry's reason. Raises DomainError: invalid_override_kind,
+    override_note_required, override_note_too_long, year_out_of_range, or
+    override_changes_nothing when the package's calendar already says so."""
     if kind not in OVERRIDE_KINDS:
         raise DomainError("invalid_override_kind", f"kind must be one of {', '.join(OVERRIDE_KINDS)}, not {kind!r}")
     note = (note or "").strip()
@@ -145,23 +147,29 @@ def set_override(uow: UnitOfWork, actor: str, day: date, kind: str, note: str) -
         state = "a day off" if kind == DAY_OFF else "a working day"
         hint = "; remove its override instead" if override is not None else ""
         raise DomainError("override_changes_nothing", f"{day.isoformat()} is {state} in Vietnam's calendar{hint}")
+    old = _override_state(override)
     if override is None:
         override = CalendarOverride(day=day)
         uow.session.add(override)
     override.kind, override.note, override.created_by, override.created_at = kind, note, actor, uow.clock()
     uow.session.flush()
+    _record(uow, actor, operations.CALENDAR_OVERRIDE_SET, day, note, old, _override_state(override))
     _invalidate_on_commit(uow)
     logger.info("calendar override on %s set to %s by %s", day.isoformat(), kind, actor)
     return override
 
 
-def remove_override(uow: UnitOfWork, actor: str, day: date) -> None:
-    """Give `day` back to the package's calendar. Raises DomainError unknown_override when it has none."""
+def remove_override(uow: UnitOfWork, actor: str, day: date, reason: str) -> None:
+    """Give `day` back to the package's calendar, saying why (the operation log's reason).
+    Raises DomainError reason_required, or unknown_override when the day has none."""
+    reason = operations.require_reason(reason, operations.CALENDAR_OVERRIDE_REMOVE)
     override = uow.session.get(CalendarOverride, day)
     if override is None:
         raise DomainError("unknown_override", f"{day.isoformat()} has no override")
+    old = _override_state(override)
     uow.session.delete(override)
     uow.session.flush()
+    _record(uow, actor, operations.CALENDAR_OVERRIDE_REMOVE, day, reason, old, None)
     _invalidate_on_commit(uow)
     logger.info("calendar override on %s removed by %s", day.isoformat(), actor)
 
@@ -210,6 +218,24 @@ def run(services: Services, operation: Callable[..., T], *args, **kwargs) -> T:
 def _require_known_year(year: int) -> None:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise DomainError("year_out_of_range", f"the calendar knows the years {FIRST_YEAR} to {LAST_YEAR}, not {year}")
+
+
+def _override_state(override: CalendarOverride | None) -> dict | None:
+    return None if override is None else {"kind": override.kind, "note": override.note}
+
+
+def _record(uow: UnitOfWork, actor: str, action: str, day: date, reason: str, old, new) -> None:
+    operations.record(
+        uow.session,
+        actor=actor,
+        action=action,
+        subject_type="calendar_day",
+        subject_id=day.isoformat(),
+        reason=reason,
+        old=old,
+        new=new,
+        at=uow.clock(),
+    )
 
 
 def _invalidate_on_commit(uow: UnitOfWork) -> None:

@@ -8,6 +8,7 @@ rule set revision, and removes the draft."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -36,6 +37,7 @@ from engine import (
 from engine.definitions import BPMN_NS, MAX_BUNDLE_BYTES, MAX_FILE_BYTES, parse_xml
 from engine.models import DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance
 
+from ..audit import operations
 from ..awards.models import Award, RuleFile, RuleSet, RuleSetRevision
 from ..bootstrap import Services
 from ..errors import DomainError, NotFoundError
@@ -323,10 +325,13 @@ def validate_draft(services: Services, draft_id: str) -> list[Problem]:
         return _problems(session, services, row)
 
 
-def deploy_draft(services: Services, draft_id: str, revision: int, actor: str) -> Deployment:
+def deploy_draft(services: Services, draft_id: str, revision: int, actor: str, reason: str) -> Deployment:
     """Deploy a draft without errors as the next version (process) or revision (rule set) and
-    remove the draft. Raises InvalidDraftError, ConcurrentUpdateError (the draft was saved
-    since `revision`, or a newer version was deployed since the draft was opened)."""
+    remove the draft; the operation log records the change with `reason`. Raises DomainError
+    reason_required, InvalidDraftError, ConcurrentUpdateError (the draft was saved since
+    `revision`, or a newer version was deployed since the draft was opened)."""
+    action = {PROCESS: operations.PROCESS_DEPLOY, RULES: operations.RULES_DEPLOY}
+    reason = operations.require_reason(reason, "deploy")
     with services.uow() as uow:
         session = uow.session
         row = _draft(session, draft_id)
@@ -336,11 +341,22 @@ def deploy_draft(services: Services, draft_id: str, revision: int, actor: str) -
         if any(p.severity == "error" for p in problems):
             raise InvalidDraftError(problems)
         if row.kind == PROCESS:
-            deployment = _deploy_process(uow, services, row, actor)
+            deployment, old, new = _deploy_process(uow, services, row, actor)
         else:
-            deployment = _deploy_rules(uow, row, actor)
+            deployment, old, new = _deploy_rules(uow, row, actor)
         _bump(uow, row, revision, actor)
         session.delete(row)
+        operations.record(
+            session,
+            actor=actor,
+            action=action[row.kind],
+            subject_type="process" if row.kind == PROCESS else "rule_set",
+            subject_id=row.subject,
+            reason=reason,
+            old=old,
+            new=new,
+            at=uow.clock(),
+        )
         uow.commit()
     logger.info("%s %s deployed as %s by %s", deployment.kind, deployment.subject, deployment.version, actor)
     return deployment
@@ -361,15 +377,31 @@ def plan_migration(
 def migrate(
     services: Services, process_id: str, instance_ids: Sequence[str], target_version: int, actor: str, reason: str
 ) -> list[MigrationOutcome]:
-    """Move each instance in its own transaction: one that cannot move is left as it was."""
-    if not reason.strip():
-        raise DomainError("reason_required", "say why the instances are migrated")
+    """Move each instance in its own transaction, with its operation log entry: one that cannot
+    move is left as it was. Raises DomainError reason_required before any moves."""
+    reason = operations.require_reason(reason, operations.MIGRATE)
     outcomes = []
     for instance_id in instance_ids:
         try:
             with services.uow() as uow:
                 target = latest_definition(uow, process_id, target_version)
+                source = uow.session.execute(
+                    select(ProcessDefinition.process_id, ProcessDefinition.version)
+                    .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+                    .where(ProcessInstance.id == instance_id)
+                ).first()
                 migrate_instance(uow, instance_id, target.id, actor, reason)
+                operations.record(
+                    uow.session,
+                    actor=actor,
+                    action=operations.MIGRATE,
+                    subject_type="instance",
+                    subject_id=instance_id,
+                    reason=reason,
+                    old={"process_id": source.process_id, "version": source.version},
+                    new={"process_id": target.process_id, "version": target.version},
+                    at=uow.clock(),
+                )
                 uow.commit()
         except engine.MigrationError as exc:
             outcomes.append(MigrationOutcome(instance_id, False, exc.reasons))
@@ -543,7 +575,8 @@ def _decision_ids(files: list[BundleFile]) -> set[str] | None:
     return ids
 
 
-def _deploy_process(uow: UnitOfWork, services: Services, row: Draft, actor: str) -> Deployment:
+def _deploy_process(uow: UnitOfWork, services: Services, row: Draft, actor: str) -> tuple[Deployment, dict, dict]:
+    """The deployment, and the process before and after it for the operation log."""
     session = uow.session
     latest = session.scalar(
         select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == row.subject)
@@ -557,10 +590,16 @@ def _deploy_process(uow: UnitOfWork, services: Services, row: Draft, actor: str)
     mine = next(d for d in deployed if d.process_id == row.subject)
     if not mine.created:
         raise DomainError("nothing_changed", f"the draft is identical to version {mine.version} of {row.subject}")
-    return Deployment(PROCESS, row.subject, mine.version)
+    old = None
+    if latest is not None:
+        previous = latest_definition(uow, row.subject, latest)
+        old = {"version": latest, "files": _digests(_definition_files(uow, previous.id))}
+    new = {"version": mine.version, "files": _digests(_bundle(row.files))}
+    return Deployment(PROCESS, row.subject, mine.version), old, new
 
 
-def _deploy_rules(uow: UnitOfWork, row: Draft, actor: str) -> Deployment:
+def _deploy_rules(uow: UnitOfWork, row: Draft, actor: str) -> tuple[Deployment, dict, dict]:
+    """The deployment, and the rule set before and after it for the operation log."""
     session = uow.session
     newest = _newest_rule_revision(session, row.subject)
     if newest.revision != row.base_version:
@@ -589,7 +628,15 @@ def _deploy_rules(uow: UnitOfWork, row: Draft, actor: str) -> Deployment:
         )
     )
     session.flush()
-    return Deployment(RULES, row.subject, revision)
+    old = {"revision": newest.revision, "files": _digests(_bundle(newest.files))}
+    new = {"revision": revision, "files": _digests(_bundle(row.files))}
+    return Deployment(RULES, row.subject, revision), old, new
+
+
+def _digests(files: list[BundleFile]) -> dict[str, str]:
+    """File name -> SHA-256 of its content: what the log keeps of a version (the files
+    themselves stay with the version)."""
+    return {file.name: hashlib.sha256(file.content).hexdigest() for file in files}
 
 
 def _newest_rule_revision(session, rule_set_id: str) -> RuleSetRevision:

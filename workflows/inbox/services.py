@@ -31,6 +31,7 @@ from ..errors import DomainError, ForbiddenError, NotFoundError
 from ..nominations import services as nominations
 from ..nominations.models import Campaign, Nomination, NominationWatch, ReviewComment
 from ..org.models import Council, CouncilMember, User, jurisdiction_scope
+from ..processes.services import record_reassignment
 from . import access
 from .queries import FileEntry, NominationSummary, file_entry, summaries_of
 
@@ -57,13 +58,16 @@ def unclaim(services: Services, principal: Principal, task_id: str) -> TaskView:
 
 
 def delegate(services: Services, principal: Principal, task_id: str, delegate_id: str, reason: str) -> TaskView:
-    """Hand a task to a colleague of the same role and scope; the reason goes into history."""
+    """Hand a task to a colleague of the same role and scope; the reason goes into history and
+    the operation log."""
     reason = _required_text(reason, "reason", MAX_REASON_LENGTH)
     with services.uow() as uow:
         access.require_task_visible(uow.session, principal, task_id)
         if uow.session.get(User, delegate_id) is None:
             raise DomainError("unknown_user", f"no user {delegate_id}")
+        claimed_by = uow.session.scalar(select(HumanTask.claimed_by).where(HumanTask.id == task_id))
         view = engine.delegate_task(uow, task_id, principal.id, delegate_id, reason)
+        record_reassignment(uow, principal.id, view, claimed_by, reason)
         uow.commit()
     logger.info("task %s delegated by %s to %s", task_id, principal.id, delegate_id)
     return view

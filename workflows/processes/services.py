@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
+from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
+
+from sqlalchemy import func, select
 
 import engine
 from engine import DeployedDefinition, StepResult, TaskView, UnitOfWork, VerificationReport, queries
+from engine.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob
 from engine.timers import LOCK_SECONDS
 
 from .. import escalation
+from ..audit import operations
 from ..bootstrap import Services
 
 T = TypeVar("T")
@@ -54,19 +60,66 @@ def unclaim_task(services: Services, task_id: str, actor: str) -> TaskView:
 
 
 def delegate_task(services: Services, task_id: str, actor: str, delegate: str, reason: str) -> TaskView:
-    return _in_transaction(services, engine.delegate_task, task_id, actor, delegate, reason)
+    """Hand a task to another candidate; recorded in the operation log. Raises DomainError
+    reason_required and the engine's errors."""
+    reason = operations.require_reason(reason, operations.REASSIGN)
+    with services.uow() as uow:
+        claimed_by = uow.session.scalar(select(HumanTask.claimed_by).where(HumanTask.id == task_id))
+        view = engine.delegate_task(uow, task_id, actor, delegate, reason)
+        record_reassignment(uow, actor, view, claimed_by, reason)
+        uow.commit()
+    return view
+
+
+def record_reassignment(uow: UnitOfWork, actor: str, task: TaskView, claimed_by: str | None, reason: str) -> None:
+    """The operation log's entry for a task handed from its claimer (or its candidates) to `task.claimed_by`."""
+    operations.record(
+        uow.session,
+        actor=actor,
+        action=operations.REASSIGN,
+        subject_type="instance",
+        subject_id=task.instance_id,
+        reason=reason,
+        old={"task_id": task.id, "task": task.element_id, "claimed_by": claimed_by},
+        new={"task_id": task.id, "task": task.element_id, "claimed_by": task.claimed_by},
+        at=uow.clock(),
+    )
 
 
 def suspend(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
-    return _in_transaction(services, engine.suspend_instance, instance_id, actor, reason)
+    return _change_instance(services, operations.SUSPEND, engine.suspend_instance, instance_id, actor, reason)
 
 
 def resume(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
-    return _in_transaction(services, engine.resume_instance, instance_id, actor, reason)
+    return _change_instance(services, operations.RESUME, engine.resume_instance, instance_id, actor, reason)
 
 
 def terminate(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
-    return _in_transaction(services, engine.terminate_instance, instance_id, actor, reason)
+    return _change_instance(services, operations.TERMINATE, engine.terminate_instance, instance_id, actor, reason)
+
+
+def _change_instance(
+    services: Services, action: str, operation: Callable[..., StepResult], instance_id: str, actor: str, reason: str
+) -> StepResult:
+    """Suspend, resume or terminate, with its operation log entry. Raises DomainError
+    reason_required (before anything changes) and the engine's errors."""
+    reason = operations.require_reason(reason, action)
+    with services.uow() as uow:
+        status = uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
+        result = operation(uow, instance_id, actor, reason)
+        operations.record(
+            uow.session,
+            actor=actor,
+            action=action,
+            subject_type="instance",
+            subject_id=instance_id,
+            reason=reason,
+            old={"status": status},
+            new={"status": result.status},
+            at=uow.clock(),
+        )
+        uow.commit()
+    return result
 
 
 def run_timers(services: Services, lock_seconds: float = LOCK_SECONDS, batch: int = 100) -> engine.RunSummary:
@@ -89,15 +142,69 @@ def incidents(services: Services) -> list[engine.models.TimerJob]:
         return engine.incidents(session)
 
 
-def retry_incident(services: Services, job_id: int, actor: str) -> None:
-    """Make an incident due again now. Raises JobNotFoundError."""
-    _in_transaction(services, engine.retry_incident, job_id)
+def retry_incident(services: Services, job_id: int, actor: str, reason: str) -> None:
+    """Make an incident due again now; recorded in the operation log. Raises JobNotFoundError,
+    DomainError reason_required."""
+    reason = operations.require_reason(reason, operations.INCIDENT_RETRY)
+    with services.uow() as uow:
+        job = uow.session.get(TimerJob, job_id)
+        old = job and _job_state(job) | {"last_error": job.last_error}
+        job = engine.retry_incident(uow, job_id)
+        operations.record(
+            uow.session,
+            actor=actor,
+            action=operations.INCIDENT_RETRY,
+            subject_type="timer_job",
+            subject_id=str(job_id),
+            reason=reason,
+            old=old,
+            new=_job_state(job),
+            at=uow.clock(),
+        )
+        uow.commit()
     logger.info("incident %s retried by %s", job_id, actor)
 
 
-def verify_history(services: Services) -> VerificationReport:
+def _job_state(job: TimerJob) -> dict:
+    return {
+        "kind": job.kind,
+        "instance_id": job.instance_id,
+        "status": job.status,
+        "attempts": job.attempts,
+        "due_at": job.due_at.isoformat(),
+    }
+
+
+# From about this many events verify_history splits the work across processes (one per core,
+# two at most is what a core pair gives): starting them costs about a second.
+PARALLEL_FROM_EVENTS = 200_000
+
+
+def verify_history(
+    services: Services, exported: Iterable[Any] | None = None, workers: int | None = None
+) -> VerificationReport:
+    """Verify every instance chain, the daily digests and the removal records (engine.verify_all),
+    and the lines of an exported digest file when given. `workers` defaults to 2 processes on
+    a large history, 1 otherwise."""
     with services.session_factory() as session:
-        return engine.verify_all(session)
+        if workers is None:
+            last_id = session.scalar(select(func.max(HistoryEvent.id))) or 0
+            workers = min(2, os.cpu_count() or 1) if last_id >= PARALLEL_FROM_EVENTS else 1
+            session.rollback()
+        return engine.verify_all(session, exported=exported, workers=workers)
+
+
+def export_digests(services: Services, since: date | None = None) -> Iterator[dict]:
+    """The daily digests from `since` on, oldest first, as JSON objects to keep elsewhere."""
+    with services.session_factory() as session:
+        yield from engine.export_digests(session, since)
+
+
+def replay(services: Services, instance_id: str, at: int | None = None) -> engine.Replay:
+    """Rebuild an instance from its history up to event `at` and check each event; never writes.
+    Raises InstanceNotFoundError, ReplayRangeError."""
+    with services.uow() as uow:
+        return engine.replay_instance(uow, instance_id, at)
 
 
 def definition_summaries(services: Services) -> list[queries.DefinitionSummary]:

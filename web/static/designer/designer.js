@@ -25,6 +25,8 @@ const buttons = {
   deploy: document.getElementById("designer-deploy"),
   discard: document.getElementById("designer-discard"),
 };
+// Why this deploy: required, kept in the operation log that auditors read.
+const reasonInput = document.getElementById("designer-deploy-reason");
 
 const state = {
   revision: null,
@@ -79,6 +81,7 @@ function setStatus(message, tone = "info", extras = []) {
 
 function updateToolbar() {
   for (const button of Object.values(buttons)) button.disabled = state.busy || state.closed;
+  reasonInput.disabled = state.closed;
 }
 
 function conflict(data) {
@@ -272,9 +275,17 @@ async function validateDraft() {
 }
 
 async function deployDraft() {
+  const reason = reasonInput.value.trim();
+  if (!reason) {
+    reasonInput.setAttribute("aria-invalid", "true");
+    setStatus(t("reasonRequired"), "error");
+    reasonInput.focus();
+    return null;
+  }
+  reasonInput.removeAttribute("aria-invalid");
   if (!(await saveChanges())) return null;
   setStatus(t("deploying"));
-  const response = await api("POST", `${config.apiUrl}/deploy`, { revision: state.revision });
+  const response = await api("POST", `${config.apiUrl}/deploy`, { revision: state.revision, reason });
   const data = response.data;
   if (response.status === 201) {
     // The deploy removed the draft: this page has nothing left to save.

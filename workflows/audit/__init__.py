@@ -1,0 +1,1 @@
+"""Auditors' domain: the operation log, finding instances, exports and reports."""

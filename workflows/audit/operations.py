@@ -1,0 +1,302 @@
+"""Recording administrative acts in the operation log, reading it, and verifying its hash chain.
+
+`record` is called by the service that performs the act, in the act's own transaction, after
+the act's writes: the entry lands with the act or not at all. Entries are numbered without gaps
+and each hash covers the previous one's, so an edited, deleted or reordered entry is found by
+`verify`; the head row (last id and hash) shows the newest entries removed. On PostgreSQL the
+head row is locked for the rest of the transaction, so concurrent acts append one after another
+(on SQLite every write transaction holds the database's write lock anyway)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine import ConcurrentUpdateError
+from engine.history import GENESIS_HASH
+
+from ..errors import DomainError
+from .models import HEAD_ID, OperationEntry, OperationLogHead
+
+if TYPE_CHECKING:
+    from ..bootstrap import Services
+
+MAX_REASON_LENGTH = 2000
+# The actor of acts nobody performed by hand (the escalation ladder).
+SYSTEM_ACTOR = "system"
+
+# Actions, by the subject they act on.
+REASSIGN = "reassign"  # instance (one of its tasks)
+SUSPEND, RESUME, TERMINATE, MIGRATE = "suspend", "resume", "terminate", "migrate"  # instance
+CALENDAR_OVERRIDE_SET, CALENDAR_OVERRIDE_REMOVE = "calendar_override_set", "calendar_override_remove"  # calendar_day
+INCIDENT_RETRY = "incident_retry"  # timer_job
+PROCESS_DEPLOY, RULES_DEPLOY = "process_deploy", "rules_deploy"  # process, rule_set
+ROLE_GRANT, ROLE_REVOKE, USER_DISABLE, USER_ENABLE = "role_grant", "role_revoke", "user_disable", "user_enable"  # user
+RETENTION_SET = "retention_set"  # process
+LEGAL_HOLD, LEGAL_RELEASE = "legal_hold", "legal_release"  # instance
+ACTIONS = (
+    REASSIGN,
+    SUSPEND,
+    RESUME,
+    TERMINATE,
+    MIGRATE,
+    CALENDAR_OVERRIDE_SET,
+    CALENDAR_OVERRIDE_REMOVE,
+    INCIDENT_RETRY,
+    PROCESS_DEPLOY,
+    RULES_DEPLOY,
+    ROLE_GRANT,
+    ROLE_REVOKE,
+    USER_DISABLE,
+    USER_ENABLE,
+    RETENTION_SET,
+    LEGAL_HOLD,
+    LEGAL_RELEASE,
+)
+SUBJECT_TYPES = ("instance", "calendar_day", "timer_job", "process", "rule_set", "user")
+
+_LOG, _HEAD = OperationEntry.__table__, OperationLogHead.__table__
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One entry of the log as read back."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    reason: str
+    old: Any
+    new: Any
+
+    @property
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, old value, new value) for every field either side names, in name order; a
+        value that is not an object shows as the field ''."""
+        old, new = self.old, self.new
+        if not isinstance(old, dict | None) or not isinstance(new, dict | None):
+            return [("", old, new)]
+        old, new = old or {}, new or {}
+        return [(name, old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())]
+
+
+@dataclass(frozen=True)
+class OperationPage:
+    items: list[Operation]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class LogVerification:
+    """`broken` names the first entry that does not verify, None when the whole log does."""
+
+    entries: int
+    broken: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def require_reason(reason: str | None, action: str) -> str:
+    """The reason, stripped. Raises DomainError reason_required (missing or blank) or
+    reason_too_long: an administrative act is refused before it changes anything."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", f"reason is required: say why ({action})")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError("reason_too_long", f"reason is {len(reason)} characters; the limit is {MAX_REASON_LENGTH}")
+    return reason
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    reason: str | None,
+    old: Any = None,
+    new: Any = None,
+    at: datetime,
+) -> int:
+    """Append an entry in the caller's transaction (never commits); returns its id. `old` and
+    `new` are JSON values (dates and other objects are stored as their text). Raises DomainError
+    reason_required or reason_too_long, ConcurrentUpdateError if another transaction appended
+    after the head this one read."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if subject_type not in SUBJECT_TYPES:
+        raise ValueError(f"unknown subject type {subject_type!r}")
+    reason = require_reason(reason, action)
+    session.flush()  # the act's own rows first: every transaction locks the head last
+    connection = session.connection()
+    head = connection.execute(
+        select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+    ).first()
+    if head is None:  # a schema made without the migration, which adds the row
+        connection.execute(insert(_HEAD).values(id=HEAD_ID, last_id=0, last_hash=GENESIS_HASH))
+        last_id, last_hash = 0, GENESIS_HASH
+    else:
+        last_id, last_hash = head
+    row = dict(
+        id=last_id + 1,
+        at=at.astimezone(timezone.utc),  # as the database gives it back
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        reason=reason,
+        old=_json_value(old),
+        new=_json_value(new),
+        prev_hash=last_hash,
+    )
+    row["hash"] = entry_hash(row)
+    connection.execute(insert(_LOG).values(**row))
+    moved = connection.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == HEAD_ID, _HEAD.c.last_id == last_id)
+        .values(last_id=row["id"], last_hash=row["hash"])
+    )
+    if moved.rowcount != 1:
+        raise ConcurrentUpdateError("operation log")
+    return row["id"]
+
+
+def entry_hash(entry: dict | Any) -> str:
+    """SHA-256 over a canonical JSON of the entry's fields (a dict, or a row or object with
+    them as attributes), the previous entry's hash included."""
+    value = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
+    payload = {name: value(name) for name in _HASHED}
+    payload["at"] = value("at").isoformat(timespec="microseconds")
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_HASHED = ("id", "at", "actor", "action", "subject_type", "subject_id", "reason", "old", "new", "prev_hash")
+
+
+def entries(
+    session: Session,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int,
+    offset: int = 0,
+) -> list[Operation]:
+    """Entries newest first, filtered: `since` inclusive, `until` exclusive."""
+    query = _filtered(select(OperationEntry), subject_type, subject_id, actor, action, since, until)
+    rows = session.scalars(query.order_by(OperationEntry.id.desc()).limit(limit).offset(offset))
+    return [_operation(row) for row in rows]
+
+
+def count(
+    session: Session,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    query = _filtered(select(func.count(OperationEntry.id)), subject_type, subject_id, actor, action, since, until)
+    return session.scalar(query)
+
+
+def verify(session: Session) -> LogVerification:
+    """Re-check the chain from the first entry to the head; names the first broken link."""
+    expected_id, prev_hash, seen = 1, GENESIS_HASH, 0
+    # Plain rows, streamed: the log may be long, and ORM objects would all stay in the session.
+    rows = session.execute(select(*_LOG.c).order_by(_LOG.c.id).execution_options(yield_per=1000))
+    with rows:
+        for entry in rows:
+            seen += 1
+            if entry.id != expected_id:
+                return LogVerification(seen, f"entry {entry.id}: expected entry {expected_id} here (deleted)")
+            if entry.prev_hash != prev_hash:
+                return LogVerification(seen, f"entry {entry.id}: does not link to the previous entry's hash")
+            if entry_hash(entry) != entry.hash:
+                return LogVerification(seen, f"entry {entry.id}: content does not match its hash (edited)")
+            expected_id, prev_hash = expected_id + 1, entry.hash
+    head = session.execute(select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID)).first()
+    last = (expected_id - 1, prev_hash)
+    if head is None and last != (0, GENESIS_HASH):
+        return LogVerification(seen, "the log's head is missing")
+    if head is not None and head.last_id > last[0]:
+        return LogVerification(
+            seen, f"entry {expected_id}: the log ends before its recorded last entry {head.last_id} (deleted)"
+        )
+    if head is not None and tuple(head) != last:
+        return LogVerification(seen, f"entry {last[0]}: does not match the log's recorded head (entry {head.last_id})")
+    return LogVerification(seen, None)
+
+
+# --- service functions (own their read-only transaction) ---------------------------------------
+
+
+def operation_page(services: Services, *, page: int = 1, per_page: int = 50, **filters) -> OperationPage:
+    """One page of entries, newest first, with the filters of `entries`."""
+    page, per_page = max(1, page), min(max(1, per_page), 200)
+    with services.session_factory() as session:
+        total = count(session, **filters)
+        items = entries(session, limit=per_page, offset=(page - 1) * per_page, **filters)
+    return OperationPage(items, total, page, per_page)
+
+
+def verify_log(services: Services) -> LogVerification:
+    with services.session_factory() as session:
+        return verify(session)
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    """The value as JSON gives it back (what both databases store and return, so that the hash
+    computed now is the hash recomputed from the stored row)."""
+    return None if value is None else json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _filtered(query, subject_type, subject_id, actor, action, since, until):
+    conditions = [
+        column == value
+        for column, value in (
+            (OperationEntry.subject_type, subject_type),
+            (OperationEntry.subject_id, subject_id),
+            (OperationEntry.actor, actor),
+            (OperationEntry.action, action),
+        )
+        if value
+    ]
+    if since is not None:
+        conditions.append(OperationEntry.at >= since)
+    if until is not None:
+        conditions.append(OperationEntry.at < until)
+    return query.where(*conditions)
+
+
+def _operation(row: OperationEntry) -> Operation:
+    return Operation(
+        row.id, row.at, row.actor, row.action, row.subject_type, row.subject_id, row.reason, row.old, row.new
+    )
