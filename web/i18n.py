@@ -95,6 +95,19 @@ def file_size_text(size: int) -> str:
     return gettext("%(size).1f MB", size=size / 1024 / 1024)
 
 
+# A process instance's own status (a nomination has its richer STATUS_NAMES).
+INSTANCE_STATUS_NAMES = {
+    "running": lazy_gettext("running"),
+    "suspended": lazy_gettext("suspended"),
+    "completed": lazy_gettext("completed"),
+    "terminated": lazy_gettext("terminated"),
+}
+
+
+def instance_status_text(code: str) -> str:
+    return str(INSTANCE_STATUS_NAMES.get(code, code))
+
+
 STATUS_NAMES = {
     "DRAFT": lazy_gettext("Draft"),
     "SUBMITTED": lazy_gettext("Submitted"),
@@ -153,6 +166,7 @@ def init_app(app: Flask) -> None:
         deadline=deadline_text,
         filesize=file_size_text,
         status=lambda code: STATUS_NAMES.get(code, code),
+        instance_status=instance_status_text,
         event=lambda code: EVENT_NAMES.get(code, code),
     )
     app.jinja_env.globals.update(
