@@ -305,6 +305,20 @@ def serve_command(port, host, workers, scheduler):
             child.wait(timeout=30)
 
 
+@cli.command("bench")
+@click.option("--quick", is_flag=True, help="Small counts: a smoke run, not the targets.")
+@click.option("--only", multiple=True, help="Run this scenario only (repeatable): engine_step, http, inbox, ...")
+@click.option("--out", type=click.Path(file_okay=False, resolve_path=True), help="Folder for the JSON (bench/results).")
+def bench_command(quick, only, out):
+    """Run the benchmark suite (python -m bench) from the source checkout; prints each table."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isdir(os.path.join(root, "bench")):
+        raise click.ClickException("the benchmark suite (bench/) is only in the source checkout")
+    argv = [sys.executable, "-m", "bench", *(["--quick"] if quick else [])]
+    argv += [*(["--only", *only] if only else []), *(["--out", out] if out else [])]
+    sys.exit(subprocess.run(argv, check=False, cwd=root).returncode)
+
+
 @cli.group("calendar")
 def calendar_group():
     """Vietnam's working-day calendar, with the overrides an administrator made."""

@@ -25,10 +25,22 @@ def persistent_secret_key() -> str:
     sessions survive restarts. Several machines must share THIDUA_SECRET_KEY instead."""
     path = data_dir() / "secret_key"
     if not path.exists():
+        # Several gunicorn workers may start at once on a fresh folder: the key is written whole
+        # to a file of this process and linked into place, so the first link wins and no worker
+        # ever reads a half-written key or fails on the others' file.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f"secret_key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

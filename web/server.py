@@ -21,4 +21,6 @@ class _Server(BaseApplication):
 
 
 def serve(host: str, port: int, workers: int) -> None:
-    _Server({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "worker_class": "sync"}).run()
+    # No control socket: its default path is per user, so two servers on one machine would share it.
+    options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "worker_class": "sync"}
+    _Server(options | {"control_socket_disable": True}).run()

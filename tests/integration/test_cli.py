@@ -15,7 +15,23 @@ from tests.conftest import FIXTURES
 from workflows.org.models import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["init", "demo", "deploy", "start", "serve", "scheduler", "verify-history", "calendar", "users"]
+COMMANDS = [
+    "init",
+    "demo",
+    "deploy",
+    "start",
+    "serve",
+    "scheduler",
+    "verify-history",
+    "export-digests",
+    "replay",
+    "retention",
+    "hold",
+    "release",
+    "calendar",
+    "users",
+    "bench",
+]
 
 
 def thidua(*args, database_url, data_dir, check=True):
