@@ -23,156 +23,30 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy import create_engine, func, insert, select
 
-from engine import history, queries
+from engine import history
 from engine.history import NewEvent, link_events
 from engine.models import HistoryEvent, ProcessInstance
 from web.database import upgrade_database
 from workflows import demo, retention
 from workflows.bootstrap import bootstrap
-from workflows.council import services as council
-from workflows.council.models import ItemVoter, SessionItem
-from workflows.nominations import services as nominations
-from workflows.nominations.models import Nomination
-from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Person
 from workflows.processes import services as ps
 
 from . import write_json
+from .data import ROOT, START, MovableClock, fast_loading, up_the_ladder
 
-ROOT = Path(__file__).resolve().parents[1]
-START = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)  # the demo province's campaign
-COUNCIL, PRESENT = "HDTDKT_NAM_DINH", ["chu.tich", "pho.chu.tich", "gd.noi.vu", "truong.ban", "gd.giao.duc"]
-PRESENT += ["gd.y.te", "gd.tai.chinh", "ct.thanh.pho", "ct.hai.hau"]
 BATCH = 2000  # clones per insert transaction
 TARGET_REPLAY_MS, TARGET_EVENTS_PER_SECOND = 20, 100_000
-
-
-class MovableClock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def in_uow(services, operation, *args, **kwargs):
-    with services.uow() as uow:
-        result = operation(uow, *args, **kwargs)
-        uow.commit()
-    return result
-
-
-def candidate(services) -> str:
-    """A nurse who meets Bằng khen của Chủ tịch UBND tỉnh: good ratings, CSTDCS twice, 2 initiatives."""
-    person_id = str(uuid.uuid4())
-    with services.uow() as uow:
-        session = uow.session
-        session.add(Person(id=person_id, full_name="Nguyễn Văn Thử", unit_id="SO_Y_TE", recruited_on=date(2012, 9, 1)))
-        session.flush()
-        for year in (2020, 2021, 2022):
-            session.add(PerformanceRating(person_id=person_id, year=year, rating="HTXSNV"))
-        for year in (2021, 2022):
-            for code in ("LDTT", "CSTDCS"):
-                session.add(
-                    AchievementRecord(
-                        subject_kind="person", subject_id=person_id, year=year, award_code=code, counts_for_merit=True
-                    )
-                )
-            session.add(Initiative(person_id=person_id, year=year, scope="unit", title="Sáng kiến cải tiến"))
-        uow.commit()
-    nomination = in_uow(
-        services,
-        nominations.create_nomination,
-        "tdkt.y.te",
-        campaign_id=demo.CAMPAIGN,
-        award_code="BK_TINH",
-        nominating_unit_id="SO_Y_TE",
-        year=2022,
-        person_id=person_id,
-    )
-    return nomination.id
-
-
-def step(services, nomination_id: str, element: str, actor: str, data: dict | None = None) -> None:
-    """Claim the open task `element` (as a reviewer does on opening it), then complete it."""
-    with services.session_factory() as session:
-        instance_id = session.get(Nomination, nomination_id).instance_id
-        (task,) = [t for t in queries.open_tasks(session, instance_id=instance_id) if t.element_id == element]
-    ps.claim_task(services, task.id, actor)
-    in_uow(services, nominations.complete_step, actor, task.id, data or {})
-
-
-def up_the_ladder(services, clock: MovableClock) -> tuple[list[str], str]:
-    """Three nominations to publication (one returned and resubmitted) and one rejected by its
-    bloc; returns the instance ids and the one of a typical nomination (straight to publication)."""
-    approved = [candidate(services) for _ in range(3)]
-    rejected = candidate(services)
-    for nomination_id in approved + [rejected]:
-        step(services, nomination_id, "draft_nomination", "tdkt.y.te", {"summary": "Hoàn thành xuất sắc nhiệm vụ"})
-        clock.now += timedelta(hours=3)
-        step(services, nomination_id, "sign_nomination", "gd.y.te")
-    step(services, rejected, "bloc_review", "gd.giao.duc", {"approved": False, "reason": "Chưa tiêu biểu"})
-    step(services, rejected, "notify_rejection", "chuyen.vien.2")
-    for nomination_id in approved:
-        clock.now += timedelta(hours=5)
-        step(services, nomination_id, "bloc_review", "gd.giao.duc", {"approved": True})
-        if nomination_id == approved[1]:
-            step(
-                services,
-                nomination_id,
-                "receive_nomination",
-                "chuyen.vien.1",
-                {"complete": False, "return_reason": "Thiếu"},
-            )
-            step(services, nomination_id, "supplement_nomination", "tdkt.y.te", {"supplement_note": "Đã bổ sung"})
-        step(services, nomination_id, "receive_nomination", "chuyen.vien.1", {"complete": True})
-        step(services, nomination_id, "appraise_nomination", "chuyen.vien.1", {"recommend": True, "report": "Đủ"})
-    with services.session_factory() as session:
-        rule_set = session.get(Nomination, approved[0]).rule_set_id
-    session_id = in_uow(services, council.schedule_session, COUNCIL, START + timedelta(days=30), rule_set, approved)
-    in_uow(services, council.record_attendance, session_id, PRESENT)
-    clock.now += timedelta(days=1)
-    for nomination_id in approved:
-        with services.session_factory() as session:
-            item = session.scalars(
-                select(SessionItem).where(
-                    SessionItem.session_id == session_id, SessionItem.nomination_id == nomination_id
-                )
-            ).one()
-            voters = sorted(
-                session.scalars(
-                    select(ItemVoter.user_id).where(ItemVoter.item_id == item.id, ItemVoter.recused.is_(False))
-                )
-            )[:8]
-        in_uow(
-            services,
-            nominations.record_council_vote,
-            "truong.ban",
-            session_id,
-            nomination_id,
-            yes=8,
-            no=0,
-            abstain=0,
-            voted_user_ids=voters,
-        )
-        step(services, nomination_id, "sign_decision", "chu.tich")
-        step(services, nomination_id, "notify_result", "chuyen.vien.2")
-    with services.session_factory() as session:
-        ids = [session.get(Nomination, n).instance_id for n in approved + [rejected]]
-    return ids, ids[0]
 
 
 def clone(url: str, instances: int, spread_days: int) -> tuple[int, float]:
     """Clone the real chains until there are `instances` instances; returns (events, seconds)."""
     database = create_engine(url)
-
-    @event.listens_for(database, "connect")
-    def on_connect(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA synchronous=OFF")  # a throw-away database: load fast
+    fast_loading(database)
 
     instance_rows = ProcessInstance.__table__
     event_rows = HistoryEvent.__table__
@@ -203,16 +77,16 @@ def clone(url: str, instances: int, spread_days: int) -> tuple[int, float]:
             new_events += rows
             new_instances.append(
                 template._asdict()
-                | dict(
-                    id=instance_id,
-                    business_key=None,
-                    snapshot={},
-                    history_seq=seq,
-                    history_hash=head,
-                    started_at=template.started_at + shift,
-                    updated_at=template.updated_at + shift,
-                    ended_at=template.ended_at and template.ended_at + shift,
-                )
+                | {
+                    "id": instance_id,
+                    "business_key": None,
+                    "snapshot": {},
+                    "history_seq": seq,
+                    "history_hash": head,
+                    "started_at": template.started_at + shift,
+                    "updated_at": template.updated_at + shift,
+                    "ended_at": template.ended_at and template.ended_at + shift,
+                }
             )
         with database.begin() as connection:
             connection.execute(insert(instance_rows), new_instances)
@@ -271,7 +145,7 @@ def run(folder: str, instances: int, spread_days: int, repeat: int) -> dict:
     upgrade_database(services.database)
     began = time.perf_counter()
     demo.load_demo(services, ROOT / "bpmn")
-    ladder, typical = up_the_ladder(services, clock)
+    _ladder, typical = up_the_ladder(services, clock)
     with services.session_factory() as session:
         real = list(session.scalars(select(ProcessInstance.id)))
         real_events = session.scalar(select(func.count()).select_from(HistoryEvent))

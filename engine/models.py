@@ -85,6 +85,8 @@ class ProcessInstance(EngineBase):
     write is `UPDATE ... WHERE id = ? AND version = ?`, see engine.instances)."""
 
     __tablename__ = "process_instance"
+    # The inbox reaches a task's nomination through business_key: read from this index alone.
+    __table_args__ = (Index("ix_process_instance_id_business_key", "id", "business_key"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -107,7 +109,8 @@ class HumanTask(EngineBase):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_candidates", "state", "candidate_role", "org_scope", "due_at"),
+        # claimed_by: "claimable" (unclaimed) and the inbox counts are read from the index alone.
+        Index("ix_human_task_candidates", "state", "candidate_role", "org_scope", "claimed_by", "due_at"),
         Index("ix_human_task_claimed", "state", "claimed_by", "due_at"),
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 import engine
@@ -47,7 +47,7 @@ class Filters:
     due: str | None = None  # overdue | today | week
 
     @classmethod
-    def of(cls, values) -> "Filters":
+    def of(cls, values) -> Filters:
         """The filters named in a mapping (a query string, a validated body); blanks are no filter."""
         return cls(**{name: values.get(name) or None for name in cls.__dataclass_fields__})
 
@@ -223,6 +223,10 @@ def _summary(row) -> NominationSummary:
     )
 
 
+def _filters_nominations(filters: Filters) -> bool:
+    return any((filters.campaign, filters.award, filters.unit, filters.bloc, filters.status))
+
+
 def _nomination_filters(query: Select, filters: Filters) -> Select:
     for column, value in (
         (Nomination.campaign_id, filters.campaign),
@@ -253,22 +257,21 @@ def inbox(
         session, now = uow.session, uow.clock()
         conditions = _view_conditions(principal, now)
         due_limit = _due_limit(uow, filters.due, now)
+        by_nomination = _filters_nominations(filters)
 
-        def scoped(query: Select, view_name: str) -> Select:
-            query = (
-                query.select_from(HumanTask)
-                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                .outerjoin(Nomination, Nomination.id == ProcessInstance.business_key)
-                .where(HumanTask.state == queries.TASK_OPEN, conditions[view_name])
-            )
+        def scoped(query: Select, view_name: str, joined: bool) -> Select:
+            # The nomination is joined only when a filter or the sort reads it: the counts and
+            # the common sorts then stay on human_task's indexes.
+            query = query.select_from(HumanTask).where(HumanTask.state == queries.TASK_OPEN, conditions[view_name])
             if due_limit is not None:
                 query = query.where(HumanTask.due_at.is_not(None), HumanTask.due_at < due_limit)
+            if not joined:
+                return query
+            query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).outerjoin(
+                Nomination, Nomination.id == ProcessInstance.business_key
+            )
             return _nomination_filters(query, filters)
 
-        # Every view is a subset of "all": one pass counts them all.
-        views = [func.count().filter(conditions[name]) for name in TASK_VIEWS]
-        counts = dict(zip(TASK_VIEWS, session.execute(scoped(select(*views), "all")).one(), strict=True))
-        counts.update(_nomination_counts(session, principal, filters))
         order = {
             "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
             "-due": (HumanTask.due_at.is_(None), HumanTask.due_at.desc(), HumanTask.created_at),
@@ -277,17 +280,45 @@ def inbox(
             "award": (Nomination.award_code, HumanTask.due_at),
             "status": (Nomination.status, HumanTask.due_at),
         }[sort]
-        rows = session.execute(
-            scoped(select(HumanTask, Nomination.id), view)
-            .order_by(*order, HumanTask.id)
-            .limit(paging.per_page)
-            .offset((paging.page - 1) * paging.per_page)
-        ).all()
-        found = summaries_of(session, {nomination_id for _, nomination_id in rows if nomination_id})
+        offset = (paging.page - 1) * paging.per_page
+        # Every view is a subset of "all": one pass counts them all.
+        if by_nomination:
+            # A join per task to read its nomination: one pass gives the page and every view's count
+            # (window counts over "all", the view's tasks sorted first, the others dropped here).
+            windows = [func.count().filter(conditions[name]).over() for name in TASK_VIEWS]
+            rows = session.execute(
+                scoped(select(HumanTask, conditions[view], *windows), "all", True)
+                .order_by(case((conditions[view], 0), else_=1), *order, HumanTask.id)
+                .limit(paging.per_page)
+                .offset(offset)
+            ).all()
+            tasks = [row[0] for row in rows if row[1]]
+            counted = rows[0][2:] if rows else None
+        else:
+            tasks = session.scalars(
+                scoped(select(HumanTask), view, sort in ("award", "status"))
+                .order_by(*order, HumanTask.id)
+                .limit(paging.per_page)
+                .offset(offset)
+            ).all()
+            counted = None
+        if counted is None:  # no window counts: not joined, or a page past the end
+            views = [func.count().filter(conditions[name]) for name in TASK_VIEWS]
+            counted = session.execute(scoped(select(*views), "all", by_nomination)).one()
+        counts = dict(zip(TASK_VIEWS, counted, strict=True))
+        counts.update(_nomination_counts(session, principal, filters))
+        keys = dict(
+            session.execute(
+                select(ProcessInstance.id, ProcessInstance.business_key).where(
+                    ProcessInstance.id.in_({task.instance_id for task in tasks})
+                )
+            ).all()
+        )
+        found = summaries_of(session, {key for key in keys.values() if key})
         items = []
-        for task, nomination_id in rows:
+        for task in tasks:
             left, overdue = _due_state(uow, task.due_at, now)
-            items.append(InboxItem(TaskView.of(task), found.get(nomination_id), left, overdue))
+            items.append(InboxItem(TaskView.of(task), found.get(keys.get(task.instance_id)), left, overdue))
         return Page(items, counts[view], paging.page, paging.per_page, counts)
 
 
