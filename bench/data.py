@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, MetaData, create_engine, event, func, insert, select
 from sqlalchemy.types import UserDefinedType
 
 from engine import history, queries
@@ -45,12 +45,13 @@ from workflows.nominees.models import AchievementRecord, Initiative, Performance
 from workflows.org.models import Bloc, BlocMember, Jurisdiction, RoleAssignment, Unit, User
 from workflows.processes import services as ps
 
+from . import throwaway_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2022, 11, 1, 2, 0, tzinfo=UTC)  # the demo province's campaign
 NOW = datetime(2022, 12, 12, 2, 0, tzinfo=UTC)  # the clones' "now": two weeks before the deadline
 COUNCIL, PRESENT = "HDTDKT_NAM_DINH", ["chu.tich", "pho.chu.tich", "gd.noi.vu", "truong.ban", "gd.giao.duc"]
 PRESENT += ["gd.y.te", "gd.tai.chinh", "ct.thanh.pho", "ct.hai.hau"]
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BATCH = 1000  # clones per insert transaction
 # A token of a template that a clone rewrites: an id (uuid) or an org scope.
 TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:unit|bloc|jurisdiction):\w+")
@@ -533,21 +534,6 @@ def prepare(
     figures = clone(url, open_tasks, history_events, seed)
     figures |= {"services_seconds": round(setup, 1), "seconds": round(figures["seconds"], 1)}
     return Dataset(url, NOW, real, typical, figures)
-
-
-@contextlib.contextmanager
-def throwaway_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
-    """A new, empty PostgreSQL database for one run, dropped afterwards."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"thidua_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextlib.contextmanager

@@ -21,12 +21,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from engine.models import HistoryEvent, TimerJob
 from engine.ports import utc_now
@@ -38,7 +37,7 @@ from workflows.notifications.models import MailOutbox, Notification
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as ps
 
-from . import write_json
+from . import throwaway_postgres, write_json
 from .engine_step import ACTOR, BUNDLE, PROCESS_ID
 
 SUPERVISOR = "bench_head"
@@ -149,16 +148,8 @@ def throwaway_database(postgres: str | None, folder: str, name: str):
     if not postgres:
         yield f"sqlite:///{folder}/{name}.sqlite3"
         return
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    database = f"thidua_bench_{name}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield admin.url.set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(postgres) as url:
+        yield url
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,11 +30,8 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
 
 from engine import queries
 from web.database import upgrade_database
@@ -46,10 +43,9 @@ from workflows.inbox import services as inbox
 from workflows.nominations import services as nominations
 from workflows.org.models import RoleAssignment, User, unit_scope
 
-from . import engine_step, write_json
+from . import POSTGRES_ADMIN_URL, engine_step, throwaway_postgres, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 UNITS = ["SO_Y_TE", "SO_GD_DT", "SO_TAI_CHINH", "SO_KH_DT", "SO_VHTTDL", "TP_NAM_DINH", "HAI_HAU", "GIAO_THUY"]
 NOMINEE, AWARD = "nv-ldtt-dat", "LDTT"  # the demo's Lao động tiên tiến nominee; any unit may draft it
 BODY = json.dumps({"data": {"summary": "Hoàn thành xuất sắc nhiệm vụ năm 2022"}}).encode()
@@ -281,21 +277,6 @@ def run(url: str, args: argparse.Namespace, folder: str) -> dict:
     }
 
 
-def postgres_database(admin_url: str):
-    """Create a throw-away database; returns (url, drop)."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"thidua_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin.url.set(database=name).render_as_string(hide_password=False), drop
-
-
 def print_table(results: list[dict]) -> None:
     print(f"{'database':<10}{'req':>6}{'errors':>7}{'compl/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}", end="")
     print(f"{'seq ms':>8}{'svc ms':>8}{'bare ms':>9}{'engine x':>9}{'http x':>8}{'cpu ms':>8}{'rss MB':>8}")
@@ -334,14 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         args.step_url = f"sqlite:///{folder}/step.sqlite3"
         results.append(run(f"sqlite:///{folder}/thidua.sqlite3", args, folder))
         if not args.no_postgres:
-            url, drop = postgres_database(args.postgres)
-            step_url, drop_step = postgres_database(args.postgres)
-            args.step_url = step_url
-            try:
+            with throwaway_postgres(args.postgres) as url, throwaway_postgres(args.postgres) as step_url:
+                args.step_url = step_url
                 results.append(run(url, args, folder))
-            finally:
-                drop()
-                drop_step()
     print_table(results)
     write_json(args.json, {"results": results})
     return 0
