@@ -14,7 +14,10 @@ def create_database_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it costs a round trip on every checkout, on every request. A connection the
+    # server dropped fails the statement that meets it (OperationalError, which the web answers
+    # with 503) and SQLAlchemy then discards every pooled connection older than the failure.
+    return create_engine(url, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

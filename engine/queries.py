@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .instances import TASK_OPEN, TaskView
@@ -79,7 +79,7 @@ def ping(session: Session) -> None:
 
 @dataclass(frozen=True)
 class TaskContext:
-    """An open task with what a service needs to know of its instance."""
+    """A task with what a service needs to know of its instance."""
 
     task: TaskView
     business_key: str | None
@@ -88,29 +88,30 @@ class TaskContext:
     definition_id: int
     completed_by: str | None = None
 
+    @classmethod
+    def of(cls, row) -> "TaskContext":
+        """From the first five columns of a task_context_query row."""
+        task, business_key, process_id, status, definition_id = row[:5]
+        return cls(TaskView.of(task), business_key, process_id, status, definition_id, task.completed_by)
 
-def open_task(session: Session, task_id: str) -> TaskContext | None:
-    return find_task(session, task_id, open_only=True)
 
-
-def find_task(session: Session, task_id: str, *, open_only: bool = False) -> TaskContext | None:
-    """A task (open, completed or cancelled) with its instance's key facts."""
-    query = (
+def task_context_query(*also) -> Select:
+    """Tasks (open, completed or cancelled) with their instance's key facts, then the `also`
+    columns or entities (which the caller joins); read a row with TaskContext.of."""
+    return (
         select(
             HumanTask,
             ProcessInstance.business_key,
             ProcessDefinition.process_id,
             ProcessInstance.status,
             ProcessInstance.definition_id,
+            *also,
         )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(HumanTask.id == task_id)
     )
-    if open_only:
-        query = query.where(HumanTask.state == TASK_OPEN)
-    row = session.execute(query).first()
-    if row is None:
-        return None
-    task, business_key, process_id, status, definition_id = row
-    return TaskContext(TaskView.of(task), business_key, process_id, status, definition_id, task.completed_by)
+
+
+def find_task(session: Session, task_id: str) -> TaskContext | None:
+    row = session.execute(task_context_query().where(HumanTask.id == task_id)).first()
+    return None if row is None else TaskContext.of(row)

@@ -6,6 +6,8 @@ anything a user sent."""
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine import (
@@ -73,6 +75,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         return error_response(status_of(error), error.code, domain_message(error), **getattr(error, "details", {}))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        """The database dropped the connection (a restart, a failover) or stayed locked past the
+        busy timeout: nothing was written, and the same request succeeds once it is back."""
+        app.logger.warning("database unavailable: %s", str(error.orig).splitlines()[0] if error.orig else error)
+        response, status = error_response(
+            503, "database_unavailable", gettext("The database is unavailable; try again in a moment.")
+        )
+        return response, status, {"Retry-After": "5"}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..audit import operations
 from ..bootstrap import Services
@@ -121,26 +121,45 @@ def issue_api_token(services: Services, user_id: str, name: str, days: int | Non
     return _issue(services, user_id, API, name, timedelta(days=days) if days else None)
 
 
+_tokens, _users, _roles = AuthToken.__table__.c, User.__table__.c, RoleAssignment.__table__.c
+# Every request reads this: one statement for the token, its user and the user's roles (a row
+# per role, one row with no role when they hold none), in Core and compiled once.
+_PRINCIPAL = (
+    select(
+        _tokens.id,
+        _tokens.revoked_at,
+        _tokens.expires_at,
+        _tokens.last_used_at,
+        _users.id.label("user_id"),
+        _users.username,
+        _users.full_name,
+        _users.unit_id,
+        _users.active,
+        _roles.role,
+        _roles.scope,
+    )
+    .join_from(AuthToken.__table__, User.__table__, _users.id == _tokens.user_id)
+    .outerjoin(RoleAssignment.__table__, _roles.user_id == _users.id)
+    .where(_tokens.token_hash == bindparam("digest"), _tokens.kind == bindparam("kind"))
+    .order_by(_roles.role, _roles.scope)
+)
+
+
 def principal_for(services: Services, raw: str, kind: str) -> Principal | None:
     """The principal a session cookie or API token stands for; None when it is unknown, of the
     other kind, revoked, expired or its user inactive."""
     with services.uow() as uow:
-        session = uow.session
-        row = session.execute(
-            select(AuthToken, User)
-            .join(User, User.id == AuthToken.user_id)
-            .where(AuthToken.token_hash == token_digest(raw), AuthToken.kind == kind)
-        ).one_or_none()
-        if row is None:
+        rows = uow.session.connection().execute(_PRINCIPAL, {"digest": token_digest(raw), "kind": kind}).all()
+        if not rows:
             return None
-        token, user = row
-        now = uow.clock()
-        if token.revoked_at or (token.expires_at and token.expires_at <= now) or not user.active:
+        first, now = rows[0], uow.clock()
+        if first.revoked_at or (first.expires_at and first.expires_at <= now) or not first.active:
             return None
-        if token.last_used_at is None or now - token.last_used_at > _LAST_USED_PRECISION:
-            session.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
-            uow.commit()
-        return _principal(session, user)
+        if first.last_used_at is None or now - first.last_used_at > _LAST_USED_PRECISION:
+            uow.session.execute(update(AuthToken).where(AuthToken.id == first.id).values(last_used_at=now))
+        uow.commit()
+        assignments = tuple((row.role, row.scope) for row in rows if row.role is not None)
+        return Principal(first.user_id, first.username, first.full_name, first.unit_id, assignments)
 
 
 def end_session(services: Services, raw: str) -> None:

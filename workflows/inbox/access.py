@@ -62,20 +62,23 @@ def require_nomination(session: Session, principal: Principal, nomination_id: st
     return nomination
 
 
+def task_visible(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over HumanTask and the Nomination of its instance (outer-joined): the
+    principal is the task's candidate or claimer or sees its nomination."""
+    return or_(
+        HumanTask.claimed_by == principal.id,
+        task_candidate(principal),
+        and_(Nomination.id.is_not(None), nomination_visible(principal)),
+    )
+
+
 def require_task_visible(session: Session, principal: Principal, task_id: str) -> None:
-    """NotFoundError unless the principal is the task's candidate or claimer or sees its nomination."""
+    """NotFoundError unless the principal sees the task."""
     visible = session.scalar(
         select(HumanTask.id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(Nomination, Nomination.id == ProcessInstance.business_key)
-        .where(
-            HumanTask.id == task_id,
-            or_(
-                HumanTask.claimed_by == principal.id,
-                task_candidate(principal),
-                and_(Nomination.id.is_not(None), nomination_visible(principal)),
-            ),
-        )
+        .where(HumanTask.id == task_id, task_visible(principal))
     )
     if visible is None:
         raise NotFoundError("task", task_id)

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from sqlalchemy import func, or_, select
 
 import engine
-from engine import StepResult, TaskView, queries
+from engine import StepResult, TaskNotFoundError, TaskView, queries
 from engine.models import HumanTask, ProcessInstance
 
 from ..accounts.services import Principal
@@ -75,8 +75,11 @@ def delegate(services: Services, principal: Principal, task_id: str, delegate_id
 
 def complete(services: Services, principal: Principal, task_id: str, data: dict) -> StepResult:
     with services.uow() as uow:
-        access.require_task_visible(uow.session, principal, task_id)
-        result = nominations.complete_step(uow, principal.id, task_id, data)
+        try:
+            result = nominations.complete_step(uow, principal.id, task_id, data, visible=access.task_visible(principal))
+        except TaskNotFoundError:
+            access.require_task_visible(uow.session, principal, task_id)  # a task out of scope is not known at all
+            raise
         uow.commit()
     return result
 

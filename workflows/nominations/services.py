@@ -12,10 +12,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 import engine
 from engine import StepResult, TaskNotFoundError, UnitOfWork, queries
+from engine.instances import TASK_OPEN
+from engine.models import HumanTask, ProcessInstance
 
 from ..awards import services as awards
 from ..council import services as council
@@ -111,13 +113,27 @@ def create_nomination(
     return nomination
 
 
-def complete_step(uow: UnitOfWork, actor: str, task_id: str, data: dict[str, Any] | None = None) -> StepResult:
-    """Complete a user task of a nomination (or of its revocation) after the domain's checks."""
+def complete_step(
+    uow: UnitOfWork,
+    actor: str,
+    task_id: str,
+    data: dict[str, Any] | None = None,
+    *,
+    visible: ColumnElement[bool] | None = None,
+) -> StepResult:
+    """Complete a user task of a nomination (or of its revocation) after the domain's checks.
+    `visible`, a condition over the task and its nomination (a user's record-level scope), is
+    read in the same query as the task: a task that fails it is not found."""
     data = dict(data or {})
-    context = queries.open_task(uow.session, task_id)
-    if context is None or context.business_key is None:
+    query = (
+        queries.task_context_query(Nomination)
+        .join(Nomination, Nomination.id == ProcessInstance.business_key)
+        .where(HumanTask.id == task_id, HumanTask.state == TASK_OPEN)
+    )
+    row = uow.session.execute(query if visible is None else query.where(visible)).first()
+    if row is None:
         raise TaskNotFoundError(task_id)
-    nomination = _nomination(uow, context.business_key)
+    context, nomination = queries.TaskContext.of(row), row.Nomination
     element = context.task.element_id
     if element in SYSTEM_STEPS:
         raise DomainError("system_step", f"task {task_id} is completed by recording the council's tally")
