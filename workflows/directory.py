@@ -67,3 +67,22 @@ class OrgDirectory:
             select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.user_id == user_id)
         )
         return [(row.role, row.scope) for row in rows]
+
+
+class SignedInDirectory:
+    """The org chart within one request of a signed-in user: whether *they* are a task's
+    candidate is answered from the role assignments read with their session or token at the
+    start of the request (a query less on every task action); anyone else is looked up."""
+
+    def __init__(self, chart: OrgDirectory, user_id: str, assignments: tuple[tuple[str, str | None], ...]):
+        self._chart, self._user_id, self._assignments = chart, user_id, assignments
+
+    def is_candidate(self, session: Session, user_id: str, role: str | None, org_scope: str | None) -> bool:
+        if user_id != self._user_id:
+            return self._chart.is_candidate(session, user_id, role, org_scope)
+        return role is not None and any(
+            held == role and scope in (None, org_scope) for held, scope in self._assignments
+        )
+
+    def supervisor(self, session: Session, role: str, org_scope: str | None, to: str) -> tuple[str, str | None] | None:
+        return self._chart.supervisor(session, role, org_scope, to)

@@ -28,21 +28,23 @@ def _designer() -> str:
 def open_draft():
     """The draft of a process or rule set: the one being edited, or a new one from its newest version."""
     actor = _designer()
-    body = _body(s.OpenDraftSchema())
-    return s.DraftSchema().dump(designs.open_draft(services(current_app), body["kind"], body["subject"], actor)), 201
+    body = _body(s.instance(s.OpenDraftSchema))
+    return s.instance(s.DraftSchema).dump(
+        designs.open_draft(services(current_app), body["kind"], body["subject"], actor)
+    ), 201
 
 
 @bp.get("/designer/drafts/<uuid:draft_id>")
 def show_draft(draft_id):
     _designer()
-    return s.DraftSchema().dump(designs.draft(services(current_app), str(draft_id)))
+    return s.instance(s.DraftSchema).dump(designs.draft(services(current_app), str(draft_id)))
 
 
 @bp.put("/designer/drafts/<uuid:draft_id>/files/<name>")
 def save_draft_file(draft_id, name: str):
     """Save one file if the draft is still at `revision`; 409 with the current revision if not."""
     actor = _designer()
-    body = _body(s.SaveFileSchema())
+    body = _body(s.instance(s.SaveFileSchema))
     revision = designs.save_draft_file(
         services(current_app),
         str(draft_id),
@@ -57,7 +59,7 @@ def save_draft_file(draft_id, name: str):
 @bp.delete("/designer/drafts/<uuid:draft_id>")
 def discard_draft(draft_id):
     actor = _designer()
-    body = _body(s.RevisionSchema())
+    body = _body(s.instance(s.RevisionSchema))
     designs.discard_draft(services(current_app), str(draft_id), body["revision"], actor)
     return "", 204
 
@@ -67,7 +69,7 @@ def validate_draft(draft_id):
     """The engine's deploy checks and the lint rules over the draft as saved, each problem on its element."""
     _designer()
     problems = designs.validate_draft(services(current_app), str(draft_id))
-    return s.ValidationResultSchema().dump(
+    return s.instance(s.ValidationResultSchema).dump(
         {"ok": not any(p.severity == "error" for p in problems), "problems": problems}
     )
 
@@ -76,21 +78,21 @@ def validate_draft(draft_id):
 def deploy_draft(draft_id):
     """Deploy the draft as a new immutable version, saying why (422 with `problems` when it has errors)."""
     actor = _designer()
-    body = _body(s.DeploySchema())
+    body = _body(s.instance(s.DeploySchema))
     deployment = designs.deploy_draft(services(current_app), str(draft_id), body["revision"], actor, body["reason"])
-    return s.DeploymentSchema().dump(deployment), 201
+    return s.instance(s.DeploymentSchema).dump(deployment), 201
 
 
 @bp.post("/designer/processes/<process_id>/migrations")
 def migrate(process_id: str):
     """Dry run (default) or move instances of a process to one of its versions."""
     _designer()
-    body = _body(s.MigrationRequestSchema())
+    body = _body(s.instance(s.MigrationRequestSchema))
     ids = [str(i) for i in body["instance_ids"]]
     if body["dry_run"]:
         checks = designs.plan_migration(services(current_app), process_id, ids, body["target_version"])
-        return {"dry_run": True, "instances": s.MigrationCheckSchema(many=True).dump(checks)}
+        return {"dry_run": True, "instances": s.instance(s.MigrationCheckSchema, many=True).dump(checks)}
     outcomes = designs.migrate(
         services(current_app), process_id, ids, body["target_version"], current_principal().id, body["reason"]
     )
-    return {"dry_run": False, "instances": s.MigrationOutcomeSchema(many=True).dump(outcomes)}
+    return {"dry_run": False, "instances": s.instance(s.MigrationOutcomeSchema, many=True).dump(outcomes)}

@@ -3,6 +3,7 @@ and the shape of every answer. The OpenAPI document is generated from these same
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -16,6 +17,14 @@ from workflows.nominations.services import PROCESS_OF_ROUTE
 
 from ..i18n import storable
 from ..notifications.texts import notification_text
+
+
+@functools.cache
+def instance(schema: type[Schema], many: bool = False) -> Schema:
+    """The one instance of a schema (per `many`): a schema keeps no state between calls, and
+    building one deep-copies its fields, a cost that showed on every request."""
+    return schema(many=many)
+
 
 MAX_ID_LENGTH = 200
 MAX_PAGE = 100_000

@@ -91,7 +91,7 @@ def docs():
 @bp.post("/auth/token")
 def issue_token():
     """Exchange a username and password for a new API token; its secret is returned once."""
-    body = _body(s.TokenRequestSchema())
+    body = _body(s.instance(s.TokenRequestSchema))
     try:
         principal = accounts.authenticate(
             services(current_app), body["username"], body["password"], login_policy(current_app)
@@ -101,25 +101,27 @@ def issue_token():
     raw, info = accounts.issue_api_token(
         services(current_app), principal.id, body["name"], current_app.config["API_TOKEN_DAYS"]
     )
-    return s.NewTokenSchema().dump({**vars(info), "token": raw}), 201
+    return s.instance(s.NewTokenSchema).dump({**vars(info), "token": raw}), 201
 
 
 @bp.get("/auth/tokens")
 def list_tokens():
     """The caller's API tokens, newest first, without their secrets."""
-    return s.TokenSchema(many=True).dump(accounts.api_tokens(services(current_app), current_principal()))
+    return s.instance(s.TokenSchema, many=True).dump(accounts.api_tokens(services(current_app), current_principal()))
 
 
 @bp.delete("/auth/tokens/<int(max=2147483647):token_id>")
 def revoke_token(token_id: int):
     """Revoke one of the caller's API tokens."""
-    return s.TokenSchema().dump(accounts.revoke_api_token(services(current_app), current_principal(), token_id))
+    return s.instance(s.TokenSchema).dump(
+        accounts.revoke_api_token(services(current_app), current_principal(), token_id)
+    )
 
 
 @bp.get("/users/me")
 def show_user():
     """The caller with their roles and scopes."""
-    return s.UserSchema().dump(current_principal())
+    return s.instance(s.UserSchema).dump(current_principal())
 
 
 # --- tasks ----------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def show_user():
 @bp.get("/tasks")
 def list_tasks():
     """The inbox: open tasks of one view, filtered, sorted and paged, with counts per view."""
-    query = _query(s.TaskQuerySchema())
+    query = _query(s.instance(s.TaskQuerySchema))
     page = queries.inbox(
         services(current_app),
         current_principal(),
@@ -137,41 +139,43 @@ def list_tasks():
         query["sort"],
         queries.Paging(query["page"], query["per_page"]),
     )
-    return s.TaskPageSchema().dump(page)
+    return s.instance(s.TaskPageSchema).dump(page)
 
 
 @bp.get("/tasks/<uuid:task_id>")
 def show_task(task_id):
     """A task with its form schema, nomination, eligibility and whom it can be delegated to."""
-    return s.TaskDetailSchema().dump(queries.task_detail(services(current_app), current_principal(), str(task_id)))
+    return s.instance(s.TaskDetailSchema).dump(
+        queries.task_detail(services(current_app), current_principal(), str(task_id))
+    )
 
 
 @bp.post("/tasks/<uuid:task_id>/claim")
 def claim(task_id):
     """Take a task from the group's queue."""
-    return s.TaskSchema().dump(inbox.claim(services(current_app), current_principal(), str(task_id)))
+    return s.instance(s.TaskSchema).dump(inbox.claim(services(current_app), current_principal(), str(task_id)))
 
 
 @bp.post("/tasks/<uuid:task_id>/unclaim")
 def unclaim(task_id):
     """Give a claimed task back to the group."""
-    return s.TaskSchema().dump(inbox.unclaim(services(current_app), current_principal(), str(task_id)))
+    return s.instance(s.TaskSchema).dump(inbox.unclaim(services(current_app), current_principal(), str(task_id)))
 
 
 @bp.post("/tasks/<uuid:task_id>/delegate")
 def delegate(task_id):
     """Hand a task to a colleague of the same role and scope, with a reason."""
-    body = _body(s.DelegateSchema())
+    body = _body(s.instance(s.DelegateSchema))
     view = inbox.delegate(services(current_app), current_principal(), str(task_id), body["to"], body["reason"])
-    return s.TaskSchema().dump(view)
+    return s.instance(s.TaskSchema).dump(view)
 
 
 @bp.post("/tasks/<uuid:task_id>/complete")
 def complete(task_id):
     """Complete a task with its form's data; a refused field answers 422 with `fields`."""
-    body = _body(s.CompleteSchema())
+    body = _body(s.instance(s.CompleteSchema))
     result = inbox.complete(services(current_app), current_principal(), str(task_id), body["data"])
-    return s.StepResultSchema().dump(result)
+    return s.instance(s.StepResultSchema).dump(result)
 
 
 # --- notifications --------------------------------------------------------------------------------
@@ -180,19 +184,19 @@ def complete(task_id):
 @bp.get("/notifications")
 def list_notifications():
     """The caller's notifications, newest first, with how many are unread."""
-    query = _query(s.NotificationQuerySchema())
+    query = _query(s.instance(s.NotificationQuerySchema))
     page = notifications.notification_page(
         services(current_app), current_principal().id, query["page"], query["per_page"]
     )
-    return s.NotificationPageSchema().dump(page)
+    return s.instance(s.NotificationPageSchema).dump(page)
 
 
 @bp.post("/notifications/read")
 def mark_notifications_read():
     """Mark the caller's notifications read: those in `ids`, or all of them when `ids` is left out."""
-    body = _body(s.MarkReadSchema())
+    body = _body(s.instance(s.MarkReadSchema))
     result = notifications.mark_notifications_read(services(current_app), current_principal().id, body.get("ids"))
-    return s.ReadResultSchema().dump(result)
+    return s.instance(s.ReadResultSchema).dump(result)
 
 
 # --- nominations and files ------------------------------------------------------------------------
@@ -201,7 +205,7 @@ def mark_notifications_read():
 @bp.get("/nominations")
 def list_nominations():
     """Nominations the caller started, watches, either (mine) or may see (visible)."""
-    query = _query(s.NominationQuerySchema())
+    query = _query(s.instance(s.NominationQuerySchema))
     page = queries.nominations(
         services(current_app),
         current_principal(),
@@ -210,39 +214,39 @@ def list_nominations():
         query["sort"],
         queries.Paging(query["page"], query["per_page"]),
     )
-    return s.NominationPageSchema().dump(page)
+    return s.instance(s.NominationPageSchema).dump(page)
 
 
 @bp.post("/nominations")
 def create_nomination():
     """Start a nomination as a unit officer of the nominating unit; it opens at its draft task."""
     nomination_id = inbox.create_nomination(
-        services(current_app), current_principal(), **_body(s.NominationRequestSchema())
+        services(current_app), current_principal(), **_body(s.instance(s.NominationRequestSchema))
     )
     detail = queries.nomination_detail(services(current_app), current_principal(), nomination_id)
     location = url_for("api.show_nomination", nomination_id=nomination_id)
-    return s.NominationDetailSchema().dump(detail), 201, {"Location": location}
+    return s.instance(s.NominationDetailSchema).dump(detail), 201, {"Location": location}
 
 
 @bp.get("/nominations/<uuid:nomination_id>")
 def show_nomination(nomination_id):
     """A nomination with its open tasks, files, history, comments and whether the caller watches it."""
     detail = queries.nomination_detail(services(current_app), current_principal(), str(nomination_id))
-    return s.NominationDetailSchema().dump(detail)
+    return s.instance(s.NominationDetailSchema).dump(detail)
 
 
 @bp.get("/nominations/<uuid:nomination_id>/files")
 def list_files(nomination_id):
     """The dossier files of a nomination."""
     detail = queries.nomination_detail(services(current_app), current_principal(), str(nomination_id))
-    return s.FileSchema(many=True).dump(detail.files)
+    return s.instance(s.FileSchema, many=True).dump(detail.files)
 
 
 @bp.post("/nominations/<uuid:nomination_id>/files")
 def upload_file(nomination_id):
     """Attach a dossier file (multipart field `file`) while working on one of the nomination's tasks."""
     try:
-        upload = s.UploadSchema().load(_multipart())["file"]
+        upload = s.instance(s.UploadSchema).load(_multipart())["file"]
         entry = inbox.attach_file(
             services(current_app),
             file_store(current_app),
@@ -258,7 +262,7 @@ def upload_file(nomination_id):
         if error.code != "file_too_large":
             raise
         return _too_large()
-    return s.FileSchema().dump(entry), 201
+    return s.instance(s.FileSchema).dump(entry), 201
 
 
 @bp.get("/files/<uuid:file_id>")
@@ -274,11 +278,11 @@ def download_file(file_id):
 @bp.get("/definitions")
 def list_definitions():
     """Deployed process versions with the number of instances of each."""
-    return s.DefinitionSchema(many=True).dump(process_services.definition_summaries(services(current_app)))
+    return s.instance(s.DefinitionSchema, many=True).dump(process_services.definition_summaries(services(current_app)))
 
 
 @bp.get("/instances/<uuid:instance_id>/history")
 def show_history(instance_id):
     """The history of a process instance whose nomination the caller may see."""
     entries = queries.instance_history(services(current_app), current_principal(), str(instance_id))
-    return s.HistoryEntrySchema(many=True).dump(entries)
+    return s.instance(s.HistoryEntrySchema, many=True).dump(entries)

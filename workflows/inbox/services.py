@@ -17,13 +17,14 @@ from typing import BinaryIO
 from sqlalchemy import func, or_, select
 
 import engine
-from engine import StepResult, TaskNotFoundError, TaskView, queries
+from engine import StepResult, TaskNotFoundError, TaskView, UnitOfWork, queries
 from engine.models import HumanTask, ProcessInstance
 
 from ..accounts.services import Principal
 from ..bootstrap import Services
 from ..council import services as council
 from ..council.models import CouncilSession, ItemVoter, SessionAttendance, SessionItem
+from ..directory import SignedInDirectory
 from ..dossiers.models import DossierFile
 from ..dossiers.sniff import check_upload, safe_filename
 from ..dossiers.store import BlobStore
@@ -42,7 +43,7 @@ MAX_REASON_LENGTH = 2000
 
 
 def claim(services: Services, principal: Principal, task_id: str) -> TaskView:
-    with services.uow() as uow:
+    with _acting(services, principal) as uow:
         access.require_task_visible(uow.session, principal, task_id)
         view = engine.claim_task(uow, task_id, principal.id)
         uow.commit()
@@ -50,7 +51,7 @@ def claim(services: Services, principal: Principal, task_id: str) -> TaskView:
 
 
 def unclaim(services: Services, principal: Principal, task_id: str) -> TaskView:
-    with services.uow() as uow:
+    with _acting(services, principal) as uow:
         access.require_task_visible(uow.session, principal, task_id)
         view = engine.unclaim_task(uow, task_id, principal.id)
         uow.commit()
@@ -61,7 +62,7 @@ def delegate(services: Services, principal: Principal, task_id: str, delegate_id
     """Hand a task to a colleague of the same role and scope; the reason goes into history and
     the operation log."""
     reason = _required_text(reason, "reason", MAX_REASON_LENGTH)
-    with services.uow() as uow:
+    with _acting(services, principal) as uow:
         access.require_task_visible(uow.session, principal, task_id)
         if uow.session.get(User, delegate_id) is None:
             raise DomainError("unknown_user", f"no user {delegate_id}")
@@ -74,7 +75,7 @@ def delegate(services: Services, principal: Principal, task_id: str, delegate_id
 
 
 def complete(services: Services, principal: Principal, task_id: str, data: dict) -> StepResult:
-    with services.uow() as uow:
+    with _acting(services, principal) as uow:
         try:
             result = nominations.complete_step(uow, principal.id, task_id, data, visible=access.task_visible(principal))
         except TaskNotFoundError:
@@ -441,3 +442,10 @@ def _session_summary(council_session: CouncilSession, council_name: str, items: 
         council_session.status,
         items,
     )
+
+
+def _acting(services: Services, principal: Principal) -> UnitOfWork:
+    """A unit of work whose directory knows the principal's roles already."""
+    uow = services.uow()
+    uow.directory = SignedInDirectory(services.directory, principal.id, principal.assignments)
+    return uow
