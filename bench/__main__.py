@@ -20,7 +20,7 @@ SCENARIOS = {
     "engine_step": "--instances 5 --steps 10",
     "http": "--requests 200 --sequential 50 --clients 4 --step-instances 5 --step-steps 10",
     "inbox": "--quick",
-    "storage": "",
+    "storage": "--quick",
     "audit": "--instances 2000 --replays 5",
     "escalation": "--tasks 1000 --timers 30",
 }

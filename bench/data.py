@@ -23,6 +23,7 @@ import re
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -383,6 +384,7 @@ class Template:
             row = task | {
                 "id": mapping[task["id"]],
                 "instance_id": instance_id,
+                "business_key": mapping[self.nomination["id"]],
                 "org_scope": task["org_scope"] and mapping.get(task["org_scope"], task["org_scope"]),
                 "created_at": task["created_at"] + shift,
                 "due_at": task["due_at"] and task["due_at"] + shift,
@@ -430,12 +432,18 @@ def templates(connection) -> list[Template]:
 
 
 class JSONText(UserDefinedType):
-    """A JSON column written from JSON text as it is, without encoding it again."""
+    """The snapshot column written from the JSON text the clone rewrote, without encoding it
+    again; compressed on SQLite, as engine.models.SnapshotJSON stores it there."""
 
     cache_ok = True
 
     def get_col_spec(self, **_kw) -> str:
         return "JSON"
+
+    def bind_processor(self, dialect):
+        if dialect.name == "sqlite":
+            return lambda text: zlib.compress(text.encode(), 1)
+        return None
 
 
 def bulk_tables():

@@ -142,7 +142,7 @@ def start_instance(
             updated_at=now,
         ),
     )
-    instance = _Head(instance_id, RUNNING, version=0, history_seq=0, history_hash=history.GENESIS_HASH)
+    instance = _Head(instance_id, RUNNING, 0, 0, history.GENESIS_HASH, business_key)
     started = NewEvent(
         history.INSTANCE_STARTED,
         actor,
@@ -373,6 +373,7 @@ class _Head:
     version: int
     history_seq: int
     history_hash: str
+    business_key: str | None
 
     @classmethod
     def of(cls, instance: Row, **changes) -> "_Head":
@@ -382,6 +383,7 @@ class _Head:
             instance.version,
             instance.history_seq,
             instance.history_hash,
+            instance.business_key,
         )
 
 
@@ -475,7 +477,7 @@ def _save(
     for task_id, ready in after.tasks.items():
         if task_id not in before.tasks:
             meta = definition.task_meta[ready.element_id]
-            task, ladder = _new_task(uow, head.id, meta, ready, now)
+            task, ladder = _new_task(uow, head, meta, ready, now)
             opened.append(task)
             new_jobs += ladder
     if opened:
@@ -505,9 +507,10 @@ def _save(
     return StepResult(head.id, status, views, tuple(closed), ended)
 
 
-def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, now: datetime) -> tuple[dict, list]:
+def _new_task(uow: UnitOfWork, head: _Head, meta: dict, ready: ReadyTask, now: datetime) -> tuple[dict, list]:
     """The projection row of a task that became ready, with its due time, and the timer jobs of
     its escalation ladder."""
+    instance_id = head.id
     limit = uow.deadlines.time_limit(uow.session, ready.element_id, ready.data, meta["due_working_days"])
     due_at, ladder = None, []
     if limit is not None:
@@ -521,6 +524,7 @@ def _new_task(uow: UnitOfWork, instance_id: str, meta: dict, ready: ReadyTask, n
     row = dict(
         id=ready.id,
         instance_id=instance_id,
+        business_key=head.business_key,
         element_id=ready.element_id,
         name=meta["name"],
         lane=meta["lane"],

@@ -3,6 +3,8 @@ the append-only history, its daily digests and removal records, retention and th
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
@@ -18,10 +20,43 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 # Plain JSON, not JSONB: PostgreSQL keeps the text verbatim (key order included), which
 # SpiffWorkflow's snapshots rely on, and no step pays for JSONB's parsing.
 JSONType = JSON()
+
+
+class SnapshotJSON(TypeDecorator):
+    """A workflow snapshot. PostgreSQL keeps it as JSON text and compresses it itself (TOAST);
+    SQLite compresses nothing, so there the JSON is stored zlib-compressed in the same column
+    (about a quarter of its size; compressing and expanding take tens of microseconds)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(_CompressedJSON() if dialect.name == "sqlite" else JSON())
+
+    def process_bind_param(self, value, dialect):
+        if dialect.name != "sqlite" or value is None:
+            return value
+        # Level 1: a third of level 6's time for 5% more bytes.
+        return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+    def process_result_value(self, value, dialect):
+        if dialect.name != "sqlite" or value is None:
+            return value
+        return json.loads(zlib.decompress(value))
+
+
+class _CompressedJSON(UserDefinedType):
+    """SQLite's column for SnapshotJSON: declared JSON, as the migrations made it, holding bytes."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw) -> str:
+        return "JSON"
 
 
 class UTCDateTime(TypeDecorator):
@@ -85,14 +120,12 @@ class ProcessInstance(EngineBase):
     write is `UPDATE ... WHERE id = ? AND version = ?`, see engine.instances)."""
 
     __tablename__ = "process_instance"
-    # The inbox reaches a task's nomination through business_key: read from this index alone.
-    __table_args__ = (Index("ix_process_instance_id_business_key", "id", "business_key"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    snapshot: Mapped[dict] = mapped_column(JSONType)
+    snapshot: Mapped[dict] = mapped_column(SnapshotJSON)
     serializer_version: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # Head of the history chain: a deleted last event shows as a mismatch with these.
@@ -116,6 +149,9 @@ class HumanTask(EngineBase):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    # The instance's business key, copied: an inbox filtered or sorted by the business record
+    # (a nomination's award or status) joins it from the task without reading the instance.
+    business_key: Mapped[str | None] = mapped_column(String(200))
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(500))
     lane: Mapped[str | None] = mapped_column(String(200))

@@ -63,7 +63,7 @@ def require_nomination(session: Session, principal: Principal, nomination_id: st
 
 
 def task_visible(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause over HumanTask and the Nomination of its instance (outer-joined): the
+    """A WHERE clause over HumanTask and its Nomination (outer-joined on its business key): the
     principal is the task's candidate or claimer or sees its nomination."""
     return or_(
         HumanTask.claimed_by == principal.id,
@@ -76,8 +76,7 @@ def require_task_visible(session: Session, principal: Principal, task_id: str) -
     """NotFoundError unless the principal sees the task."""
     visible = session.scalar(
         select(HumanTask.id)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .outerjoin(Nomination, Nomination.id == ProcessInstance.business_key)
+        .outerjoin(Nomination, Nomination.id == HumanTask.business_key)
         .where(HumanTask.id == task_id, task_visible(principal))
     )
     if visible is None:

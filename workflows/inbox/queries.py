@@ -267,10 +267,7 @@ def inbox(
                 query = query.where(HumanTask.due_at.is_not(None), HumanTask.due_at < due_limit)
             if not joined:
                 return query
-            query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).outerjoin(
-                Nomination, Nomination.id == ProcessInstance.business_key
-            )
-            return _nomination_filters(query, filters)
+            return _nomination_filters(query.outerjoin(Nomination, Nomination.id == HumanTask.business_key), filters)
 
         order = {
             "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
@@ -307,18 +304,11 @@ def inbox(
             counted = session.execute(scoped(select(*views), "all", by_nomination)).one()
         counts = dict(zip(TASK_VIEWS, counted, strict=True))
         counts.update(_nomination_counts(session, principal, filters))
-        keys = dict(
-            session.execute(
-                select(ProcessInstance.id, ProcessInstance.business_key).where(
-                    ProcessInstance.id.in_({task.instance_id for task in tasks})
-                )
-            ).all()
-        )
-        found = summaries_of(session, {key for key in keys.values() if key})
+        found = summaries_of(session, {task.business_key for task in tasks if task.business_key})
         items = []
         for task in tasks:
             left, overdue = _due_state(uow, task.due_at, now)
-            items.append(InboxItem(TaskView.of(task), found.get(keys.get(task.instance_id)), left, overdue))
+            items.append(InboxItem(TaskView.of(task), found.get(task.business_key), left, overdue))
         return Page(items, counts[view], paging.page, paging.per_page, counts)
 
 

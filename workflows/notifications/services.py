@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import UnitOfWork
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask
 from engine.timers import claim_rows
 
 from ..bootstrap import Services
@@ -424,9 +424,8 @@ def build_daily_digest(make_uow: Callable[[], UnitOfWork], *, owner: str, hour: 
         limit = uow.calendar.add_working_days(now, 1)
         pairs = actionable_tasks(HumanTask.due_at.is_not(None), HumanTask.due_at <= limit).subquery()
         rows = session.execute(
-            select(pairs.c.user_id, HumanTask.id, HumanTask.name, HumanTask.due_at, ProcessInstance.business_key)
+            select(pairs.c.user_id, HumanTask.id, HumanTask.name, HumanTask.due_at, HumanTask.business_key)
             .join(HumanTask, HumanTask.id == pairs.c.task_id)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .order_by(pairs.c.user_id, HumanTask.due_at, HumanTask.id)
         ).all()
         summaries = summaries_of(session, {row.business_key for row in rows if row.business_key})
