@@ -84,22 +84,28 @@ class EngineSteps:
         return result.opened[0].id if result.opened else None
 
 
-def measure(database_url: str, instances: int, steps: int) -> tuple[list[float], list[float]]:
-    """Alternate bare and engine steps so that both see the same machine at the same moment."""
+def measure(database_url: str, instances: int, steps: int) -> tuple[list[float], list[float], float]:
+    """Alternate bare and engine steps so that both see the same machine at the same moment.
+    Returns both steps' wall times and the ratio of the CPU time this process spent on them
+    (the engine's own work, without the time it waits for the database's round trips and
+    commits; the database server's CPU is not counted)."""
     bare, engine = BareSpiff(), EngineSteps(database_url)
     bare_timings, engine_timings = [], []
+    bare_cpu = engine_cpu = 0.0
     for _ in range(instances):
         stored, task_id = bare.start(), engine.start()
         for step in range(steps):
             done = step == steps - 1
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             stored = bare.step(stored, done)
             bare_timings.append(time.perf_counter() - began)
-            began = time.perf_counter()
+            bare_cpu += time.process_time() - cpu
+            began, cpu = time.perf_counter(), time.process_time()
             task_id = engine.step(task_id, done)
             engine_timings.append(time.perf_counter() - began)
+            engine_cpu += time.process_time() - cpu
     engine.services.dispose()
-    return bare_timings, engine_timings
+    return bare_timings, engine_timings, round(engine_cpu / bare_cpu, 2)
 
 
 def summary(timings: list[float]) -> dict:
@@ -123,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
         measure(f"sqlite:///{folder}/warm-up.sqlite3", 2, 5)  # imports, parser and statement caches
-        bare_timings, engine_timings = measure(url, args.instances, args.steps)
+        bare_timings, engine_timings, cpu_ratio = measure(url, args.instances, args.steps)
     bare, engine = summary(bare_timings), summary(engine_timings)
     result = {
         "database": url.split(":", 1)[0],
@@ -131,13 +137,17 @@ def main(argv: list[str] | None = None) -> int:
         "engine_api_step": engine,
         "ratio_median": round(engine["median_ms"] / bare["median_ms"], 2),
         "ratio_mean": round(engine["mean_ms"] / bare["mean_ms"], 2),
+        "ratio_cpu": cpu_ratio,
         "target_ratio": 2.0,
     }
     print(f"{'step':<28}{'n':>6}{'median ms':>12}{'mean ms':>10}{'p95 ms':>10}")
     for name in ("bare_spiffworkflow_step", "engine_api_step"):
         row = result[name]
         print(f"{name:<28}{row['steps']:>6}{row['median_ms']:>12}{row['mean_ms']:>10}{row['p95_ms']:>10}")
-    print(f"engine / bare: {result['ratio_median']}x median, {result['ratio_mean']}x mean (target <= 2.0x)")
+    print(
+        f"engine / bare: {result['ratio_median']}x median, {result['ratio_mean']}x mean (target <= 2.0x); "
+        f"{cpu_ratio}x in this process's CPU time"
+    )
     write_json(args.json, result)
     return 0
 

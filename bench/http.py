@@ -260,7 +260,7 @@ def run(url: str, args: argparse.Namespace, folder: str) -> dict:
         server.terminate()
         server.wait(timeout=30)
     service = complete_in_process(url, officers[-1], officers[-1].take(args.sequential))
-    bare, engine = engine_step.measure(args.step_url, args.step_instances, args.step_steps)
+    bare, engine, engine_cpu_ratio = engine_step.measure(args.step_url, args.step_instances, args.step_steps)
     bare, engine = engine_step.summary(bare), engine_step.summary(engine)
     http_step = latency(sequential)
     return {
@@ -281,6 +281,7 @@ def run(url: str, args: argparse.Namespace, folder: str) -> dict:
         "bare_spiffworkflow_step": bare,
         "engine_api_step": engine,
         "engine_ratio": round(engine["median_ms"] / bare["median_ms"], 2),
+        "engine_cpu_ratio": engine_cpu_ratio,
         "http_ratio": round(http_step["median_ms"] / bare["median_ms"], 2),
         "worker_peak_rss_mb": rss,
     }

@@ -269,6 +269,11 @@ def test_inbox_views_counts_and_filters(api, ldtt):
     assert board["items"][0]["working_days_left"] == 10
     assert api.ok("GET", "/tasks?award=BK_TINH&due=week", "chuyen.vien.1")["total"] == 0
     assert api.ok("GET", "/tasks?view=mine", "tdkt.tai.chinh")["items"] == []
+    nothing = api.ok("GET", "/tasks?view=claimable&award=CSTD_TINH&status=REJECTED", "chuyen.vien.1")
+    assert nothing["items"] == [] and nothing["total"] == 0
+    assert {view: nothing["counts"][view] for view in ("mine", "claimable", "overdue", "all")} == dict.fromkeys(
+        ("mine", "claimable", "overdue", "all"), 0
+    )
 
 
 def test_task_detail_carries_its_form_schema_and_eligibility(api, ldtt):

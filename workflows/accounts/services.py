@@ -121,7 +121,8 @@ def issue_api_token(services: Services, user_id: str, name: str, days: int | Non
     return _issue(services, user_id, API, name, timedelta(days=days) if days else None)
 
 
-_tokens, _users, _roles = AuthToken.__table__.c, User.__table__.c, RoleAssignment.__table__.c
+_TOKENS = AuthToken.__table__
+_tokens, _users, _roles = _TOKENS.c, User.__table__.c, RoleAssignment.__table__.c
 # Every request reads this: one statement for the token, its user and the user's roles (a row
 # per role, one row with no role when they hold none), in Core and compiled once.
 _PRINCIPAL = (
@@ -138,7 +139,7 @@ _PRINCIPAL = (
         _roles.role,
         _roles.scope,
     )
-    .join_from(AuthToken.__table__, User.__table__, _users.id == _tokens.user_id)
+    .join_from(_TOKENS, User.__table__, _users.id == _tokens.user_id)
     .outerjoin(RoleAssignment.__table__, _roles.user_id == _users.id)
     .where(_tokens.token_hash == bindparam("digest"), _tokens.kind == bindparam("kind"))
     .order_by(_roles.role, _roles.scope)
@@ -148,18 +149,19 @@ _PRINCIPAL = (
 def principal_for(services: Services, raw: str, kind: str) -> Principal | None:
     """The principal a session cookie or API token stands for; None when it is unknown, of the
     other kind, revoked, expired or its user inactive."""
-    with services.uow() as uow:
-        rows = uow.session.connection().execute(_PRINCIPAL, {"digest": token_digest(raw), "kind": kind}).all()
+    # A connection, not an ORM session: this runs before every request. It ends with COMMIT even
+    # when it only read, which keeps psycopg's prepared statements (a ROLLBACK discards them).
+    with services.database.begin() as connection:
+        rows = connection.execute(_PRINCIPAL, {"digest": token_digest(raw), "kind": kind}).all()
         if not rows:
             return None
-        first, now = rows[0], uow.clock()
+        first, now = rows[0], services.clock()
         if first.revoked_at or (first.expires_at and first.expires_at <= now) or not first.active:
             return None
         if first.last_used_at is None or now - first.last_used_at > _LAST_USED_PRECISION:
-            uow.session.execute(update(AuthToken).where(AuthToken.id == first.id).values(last_used_at=now))
-        uow.commit()
-        assignments = tuple((row.role, row.scope) for row in rows if row.role is not None)
-        return Principal(first.user_id, first.username, first.full_name, first.unit_id, assignments)
+            connection.execute(update(_TOKENS).where(_tokens.id == first.id).values(last_used_at=now))
+    assignments = tuple((row.role, row.scope) for row in rows if row.role is not None)
+    return Principal(first.user_id, first.username, first.full_name, first.unit_id, assignments)
 
 
 def end_session(services: Services, raw: str) -> None:

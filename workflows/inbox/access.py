@@ -6,6 +6,8 @@ or when the user is its candidate or claimer. What a user cannot see does not ex
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,9 @@ def _scoped_ids(principal: Principal) -> dict[str, set[str]]:
     return ids
 
 
+# The clauses below are built once per principal (the key is their id, roles and scopes, so a
+# cached clause cannot outlive a change of roles): building them showed on every request.
+@functools.lru_cache(maxsize=1024)
 def nomination_visible(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over Nomination: the nominations the principal may see."""
     if principal.unscoped:
@@ -62,6 +67,7 @@ def require_nomination(session: Session, principal: Principal, nomination_id: st
     return nomination
 
 
+@functools.lru_cache(maxsize=1024)
 def task_visible(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over HumanTask and its Nomination (outer-joined on its business key): the
     principal is the task's candidate or claimer or sees its nomination."""

@@ -290,7 +290,12 @@ def inbox(
                 .offset(offset)
             ).all()
             tasks = [row[0] for row in rows if row[1]]
-            counted = rows[0][2:] if rows else None
+            if rows:
+                counted = rows[0][2:]
+            elif offset == 0:  # nothing at all matches the filters: every view counts 0
+                counted = (0,) * len(TASK_VIEWS)
+            else:
+                counted = None
         else:
             tasks = session.scalars(
                 scoped(select(HumanTask), view, sort in ("award", "status"))
@@ -299,7 +304,7 @@ def inbox(
                 .offset(offset)
             ).all()
             counted = None
-        if counted is None:  # no window counts: not joined, or a page past the end
+        if counted is None:  # no window counts: not joined, or a page past the end of what matches
             views = [func.count().filter(conditions[name]) for name in TASK_VIEWS]
             counted = session.execute(scoped(select(*views), "all", by_nomination)).one()
         counts = dict(zip(TASK_VIEWS, counted, strict=True))
