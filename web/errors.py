@@ -79,7 +79,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         """The database dropped the connection (a restart, a failover) or stayed locked past the
-        busy timeout: nothing was written, and the same request succeeds once it is back."""
+        busy timeout. The request's transaction landed whole or not at all, so it can be sent
+        again: a step that did land answers that its task is no longer open."""
         app.logger.warning("database unavailable: %s", str(error.orig).splitlines()[0] if error.orig else error)
         response, status = error_response(
             503, "database_unavailable", gettext("The database is unavailable; try again in a moment.")
