@@ -4,18 +4,13 @@ connections. There is no ping before each checkout, so this is how a dead connec
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from sqlalchemy import text
 
 from engine import queries
-from tests.conftest import FakeClock
-from tests.integration.conftest import ROOT
-from web import create_app, services
-from web.database import upgrade_database
+from tests.integration.test_api import Api, new_nomination
+from web import services
 from web.security import SESSION_COOKIE
-from workflows import demo
 from workflows.accounts import services as accounts
 from workflows.accounts.services import LoginPolicy
 from workflows.nominations.models import Nomination
@@ -26,14 +21,9 @@ OFFICER = "tdkt.y.te"  # the demo's emulation officer of SO_Y_TE
 
 
 @pytest.fixture
-def app(postgres_url, tmp_path):
-    app = create_app({"DATABASE_URL": postgres_url, "TESTING": True, "SECRET_KEY": "test", "DATA_DIR": str(tmp_path)})
-    app_services = services(app)
-    app_services.clock = FakeClock(datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc))
-    upgrade_database(app_services.database)
-    demo.load_demo(app_services, ROOT / "bpmn")
-    yield app
-    app_services.dispose()
+def database_url(postgres_url) -> str:
+    """PostgreSQL only: conftest's demo_app runs on this."""
+    return postgres_url
 
 
 def drop_connections(postgres_server, url: str) -> int:
@@ -47,20 +37,14 @@ def drop_connections(postgres_server, url: str) -> int:
         )
 
 
-def test_a_dropped_connection_answers_503_writes_nothing_and_the_retry_succeeds(app, postgres_server, postgres_url):
-    token = accounts.issue_api_token(services(app), OFFICER, "tests", 1)[0]
+def test_a_dropped_connection_answers_503_writes_nothing_and_the_retry_succeeds(
+    demo_app, postgres_server, postgres_url
+):
+    token = accounts.issue_api_token(services(demo_app), OFFICER, "tests", 1)[0]
     headers = {"Authorization": f"Bearer {token}"}
-    client = app.test_client()
-    body = {
-        "campaign_id": demo.CAMPAIGN,
-        "award_code": "LDTT",
-        "nominating_unit_id": "SO_Y_TE",
-        "year": demo.YEAR,
-        "person_id": "nv-ldtt-moi",
-    }
-    created = client.post("/api/v1/nominations", json=body, headers=headers)
-    assert created.status_code == 201, created.get_json()
-    (draft,) = created.get_json()["open_tasks"]
+    client = demo_app.test_client()
+    created = new_nomination(Api(demo_app, {OFFICER: token}))
+    (draft,) = created["open_tasks"]
 
     assert drop_connections(postgres_server, postgres_url) >= 1
     complete = f"/api/v1/tasks/{draft['id']}/complete"
@@ -68,18 +52,18 @@ def test_a_dropped_connection_answers_503_writes_nothing_and_the_retry_succeeds(
     assert refused.status_code == 503
     assert refused.get_json()["error"] == "database_unavailable"
     assert refused.headers["Retry-After"] == "5"
-    with services(app).uow() as uow:
+    with services(demo_app).uow() as uow:
         assert [t.id for t in queries.open_tasks(uow.session, instance_id=draft["instance_id"])] == [draft["id"]]
-        assert uow.session.get(Nomination, created.get_json()["id"]).status == "DRAFT"
+        assert uow.session.get(Nomination, created["id"]).status == "DRAFT"
 
     retried = client.post(complete, json={"data": {"summary": "Thành tích"}}, headers=headers)
     assert retried.status_code == 200, retried.get_json()
     assert retried.get_json()["closed"] == [draft["id"]]
 
 
-def test_a_page_on_a_dropped_connection_is_the_503_page_then_works(app, postgres_server, postgres_url):
-    client = app.test_client()
-    client.set_cookie(SESSION_COOKIE, accounts.open_session(services(app), OFFICER, LoginPolicy()))
+def test_a_page_on_a_dropped_connection_is_the_503_page_then_works(demo_app, postgres_server, postgres_url):
+    client = demo_app.test_client()
+    client.set_cookie(SESSION_COOKIE, accounts.open_session(services(demo_app), OFFICER, LoginPolicy()))
     assert client.get("/").status_code == 200
     drop_connections(postgres_server, postgres_url)
     page = client.get("/")
