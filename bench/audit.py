@@ -32,9 +32,10 @@ from engine import history
 from engine.history import NewEvent, link_events
 from engine.models import HistoryEvent, ProcessInstance
 from web.database import upgrade_database
-from workflows import demo, retention
+from workflows.audit import queries as audit_queries
+from workflows.audit import services as retention
 from workflows.bootstrap import bootstrap
-from workflows.processes import services as ps
+from workflows.demo.services import load_demo
 
 from . import write_json
 from .data import ROOT, START, MovableClock, fast_loading, up_the_ladder
@@ -104,7 +105,7 @@ def timed(function, *args, **kwargs):
 
 
 def verification(services, workers: int) -> dict:
-    report, seconds = timed(ps.verify_history, services, workers=workers)
+    report, seconds = timed(audit_queries.verify_history, services, workers=workers)
     assert report.ok, (report.broken[:3], report.problems[:3])
     return {
         "workers": workers,
@@ -121,7 +122,7 @@ def replays(services, instance_ids: list[str], typical: str, repeat: int) -> dic
     events = {}
     for _ in range(repeat):
         for instance_id in instance_ids:
-            result, seconds = timed(ps.replay, services, instance_id)
+            result, seconds = timed(audit_queries.replay, services, instance_id)
             assert result.ok, (instance_id, result.mismatch)
             timings[instance_id].append(seconds)
             events[instance_id] = result.head
@@ -144,7 +145,7 @@ def run(folder: str, instances: int, spread_days: int, repeat: int) -> dict:
     services = bootstrap(url, clock=clock)
     upgrade_database(services.database)
     began = time.perf_counter()
-    demo.load_demo(services, ROOT / "bpmn")
+    load_demo(services, ROOT / "bpmn")
     _ladder, typical = up_the_ladder(services, clock)
     with services.session_factory() as session:
         real = list(session.scalars(select(ProcessInstance.id)))

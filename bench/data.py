@@ -32,19 +32,20 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, create_engine, event, func, insert, select
 from sqlalchemy.types import UserDefinedType
 
+import engine
 from engine import history, queries
 from engine.history import NewEvent, link_events
 from engine.models import HistoryEvent, HumanTask, ProcessInstance
 from web.database import upgrade_database
-from workflows import demo
 from workflows.bootstrap import bootstrap
-from workflows.council import services as council
+from workflows.council import sessions
 from workflows.council.models import ItemVoter, SessionItem
-from workflows.nominations import services as nominations
+from workflows.demo import province as demo
+from workflows.demo.services import load_demo
+from workflows.nominations import creation, steps
 from workflows.nominations.models import Campaign, Nomination
 from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Person
 from workflows.org.models import Bloc, BlocMember, Jurisdiction, RoleAssignment, Unit, User
-from workflows.processes import services as ps
 
 from . import throwaway_postgres
 
@@ -66,13 +67,6 @@ class MovableClock:
         return self.now
 
 
-def in_uow(services, operation, *args, **kwargs):
-    with services.uow() as uow:
-        result = operation(uow, *args, **kwargs)
-        uow.commit()
-    return result
-
-
 def candidate(services) -> str:
     """A nurse who meets Bằng khen của Chủ tịch UBND tỉnh: good ratings, CSTDCS twice, 2 initiatives."""
     person_id = str(uuid.uuid4())
@@ -91,9 +85,8 @@ def candidate(services) -> str:
                 )
             session.add(Initiative(person_id=person_id, year=year, scope="unit", title="Sáng kiến cải tiến"))
         uow.commit()
-    nomination = in_uow(
-        services,
-        nominations.create_nomination,
+    nomination = services.in_transaction(
+        creation.create_nomination,
         "tdkt.y.te",
         campaign_id=demo.CAMPAIGN,
         award_code="BK_TINH",
@@ -109,8 +102,8 @@ def step(services, nomination_id: str, element: str, actor: str, data: dict | No
     with services.session_factory() as session:
         instance_id = session.get(Nomination, nomination_id).instance_id
         (task,) = [t for t in queries.open_tasks(session, instance_id=instance_id) if t.element_id == element]
-    ps.claim_task(services, task.id, actor)
-    in_uow(services, nominations.complete_step, actor, task.id, data or {})
+    services.in_transaction(engine.claim_task, task.id, actor)
+    services.in_transaction(steps.complete_step, actor, task.id, data or {})
 
 
 def submitted(services, clock: MovableClock, nomination_id: str) -> None:
@@ -141,10 +134,10 @@ def voted(services, clock: MovableClock, nomination_ids: list[str]) -> None:
     """A council session for these appraised nominations, each voted through 8 to 0."""
     with services.session_factory() as session:
         rule_set = session.get(Nomination, nomination_ids[0]).rule_set_id
-    session_id = in_uow(
-        services, council.schedule_session, COUNCIL, clock.now + timedelta(days=30), rule_set, nomination_ids
+    session_id = services.in_transaction(
+        sessions.schedule_session, COUNCIL, clock.now + timedelta(days=30), rule_set, nomination_ids
     )
-    in_uow(services, council.record_attendance, session_id, PRESENT)
+    services.in_transaction(sessions.record_attendance, session_id, PRESENT)
     clock.now += timedelta(days=1)
     for nomination_id in nomination_ids:
         with services.session_factory() as session:
@@ -158,9 +151,8 @@ def voted(services, clock: MovableClock, nomination_ids: list[str]) -> None:
                     select(ItemVoter.user_id).where(ItemVoter.item_id == item.id, ItemVoter.recused.is_(False))
                 )
             )[:8]
-        in_uow(
-            services,
-            nominations.record_council_vote,
+        services.in_transaction(
+            steps.record_council_vote,
             "truong.ban",
             session_id,
             nomination_id,
@@ -531,7 +523,7 @@ def prepare(
     services = bootstrap(url, clock=clock)
     upgrade_database(services.database)
     began = time.perf_counter()
-    demo.load_demo(services, ROOT / "bpmn")
+    load_demo(services, ROOT / "bpmn")
     _ladder, typical = up_the_ladder(services, clock)
     open_at_every_step(services, clock)
     add_provinces(services, provinces, units, blocs=4, board_officers=4)

@@ -27,6 +27,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
+import engine
 from engine.models import HistoryEvent, TimerJob
 from engine.ports import utc_now
 from web.config import DEFAULTS
@@ -108,7 +109,7 @@ def lateness(url: str, timers: int, spread_seconds: int = 30) -> dict:
     def load():
         while not stop.is_set():
             task_id = ps.start_process(services, PROCESS_ID, ACTOR, {"unit": "unit:BENCH"}).opened[0].id
-            ps.complete_task(services, task_id, ACTOR, {"done": True})
+            services.in_transaction(engine.complete_task, task_id, ACTOR, {"done": True})
             completions[0] += 2
 
     worker = threading.Thread(target=load)

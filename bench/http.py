@@ -35,13 +35,14 @@ from pathlib import Path
 
 from engine import queries
 from web.database import upgrade_database
-from workflows import demo
 from workflows.accounts import services as accounts
 from workflows.accounts.models import API
 from workflows.bootstrap import bootstrap
-from workflows.inbox import services as inbox
-from workflows.nominations import services as nominations
+from workflows.demo import province as demo
+from workflows.demo.services import load_demo
+from workflows.nominations import creation
 from workflows.org.models import RoleAssignment, User, unit_scope
+from workflows.tasks import services as tasks
 
 from . import POSTGRES_ADMIN_URL, engine_step, throwaway_postgres, write_json
 
@@ -68,7 +69,7 @@ def prepare(url: str, clients: int, per_officer: list[int]) -> list[Officer]:
     """The demo province plus `clients` bench officers, officer i with per_officer[i] draft tasks."""
     services = bootstrap(url)
     upgrade_database(services.database)
-    demo.load_demo(services, ROOT / "bpmn")
+    load_demo(services, ROOT / "bpmn")
     officers = []
     for index in range(clients):
         unit = UNITS[index % len(UNITS)]
@@ -84,7 +85,7 @@ def prepare(url: str, clients: int, per_officer: list[int]) -> list[Officer]:
         unit = UNITS[index % len(UNITS)]
         for _ in range(count):
             with services.uow() as uow:
-                nomination = nominations.create_nomination(
+                nomination = creation.create_nomination(
                     uow,
                     officer.user_id,
                     campaign_id=demo.CAMPAIGN,
@@ -218,7 +219,7 @@ def complete_in_process(url: str, officer: Officer, task_ids: list[str]) -> list
     timings = []
     for task_id in task_ids:
         began = time.perf_counter()
-        inbox.complete(services, principal, task_id, data)
+        tasks.complete(services, principal, task_id, data)
         timings.append(time.perf_counter() - began)
     services.dispose()
     return timings

@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from workflows.accounts.services import principal_of_user
 from workflows.bootstrap import bootstrap
 from workflows.inbox import queries as inbox
-from workflows.inbox.queries import Filters, Paging
+from workflows.inbox.queries import Filters
 from workflows.nominations.models import Nomination
 from workflows.org.models import RoleAssignment
+from workflows.paging import Paging
 
 from . import write_json
 from .data import NOW, MovableClock, empty_database, prepare

@@ -44,11 +44,11 @@ import engine
 from engine import EngineError
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob
 from engine.ports import utc_now
-from workflows import demo
+from workflows.audit import queries as audit_queries
 from workflows.bootstrap import bootstrap
-from workflows.nominations import services as nominations
+from workflows.demo import province as demo
+from workflows.nominations import creation, steps
 from workflows.nominations.models import Nomination
-from workflows.processes import services as ps
 
 from . import write_json
 from .escalation import throwaway_database
@@ -174,7 +174,7 @@ def backdated_starts(url: str, stop: threading.Event, every_seconds: float) -> l
     try:
         while not stop.wait(every_seconds):
             with services.uow() as uow:
-                nomination = nominations.create_nomination(uow, OFFICER, **NOMINATION)
+                nomination = creation.create_nomination(uow, OFFICER, **NOMINATION)
                 started.append(nomination.id)
                 uow.commit()
             try:
@@ -183,7 +183,7 @@ def backdated_starts(url: str, stop: threading.Event, every_seconds: float) -> l
                         tasks = engine.queries.open_tasks(uow.session, instance_id=nomination.instance_id)
                         if [task.element_id for task in tasks] != [element_id]:
                             break
-                        nominations.complete_step(uow, user, tasks[0].id, data)
+                        steps.complete_step(uow, user, tasks[0].id, data)
                         uow.commit()
             except EngineError:
                 pass  # a client took the step meanwhile
@@ -350,9 +350,9 @@ def check(url: str, load: Load, backdated: list[str], baseline: set[str], env: d
                 .limit(5)
             )
             sample = list(dict.fromkeys([*sample, *escalated]))
-        bad_replays = [instance_id for instance_id in sample if not ps.replay(services, instance_id).ok]
+        bad_replays = [instance_id for instance_id in sample if not audit_queries.replay(services, instance_id).ok]
         checks["replay matches (sample)"] = (not bad_replays, f"{len(sample)} replayed, {len(bad_replays)} differ")
-        report = ps.verify_history(services)
+        report = audit_queries.verify_history(services)
         verified = subprocess.run(
             [sys.executable, "-m", "web.cli", "verify-history"], env=env, cwd=ROOT, capture_output=True, check=False
         )

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from workflows.bootstrap import Services, bootstrap
+from workflows.bootstrap import bootstrap
 from workflows.dossiers.store import BlobStore
+from workflows.uow import Services
 
 from . import config
 

@@ -18,10 +18,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from engine import EngineError
-from workflows import retention
 from workflows.accounts import services as account_services
-from workflows.audit import operations
-from workflows.calendar import services as calendar_services
+from workflows.audit import queries as audit_queries
+from workflows.audit import services as audit_services
+from workflows.calendar import queries as calendar_days
+from workflows.calendar import vietnam
 from workflows.errors import DomainError
 from workflows.processes import services as process_services
 
@@ -109,8 +110,8 @@ def verify_history_command(digests_file):
     """Check every instance's hash chain, the chain of daily digests and each day's heads, the
     removal records and the operation log's chain; names the first broken link of each."""
     exported = _digest_lines(digests_file) if digests_file else None
-    report = process_services.verify_history(services(current_app), exported)
-    log = operations.verify_log(services(current_app))
+    report = audit_queries.verify_history(services(current_app), exported)
+    log = audit_queries.verify_log(services(current_app))
     if report.ok:
         digested = f", {report.days} days digested" if report.days else ""
         removed = f", {report.removals} instances removed by retention" if report.removals else ""
@@ -152,7 +153,7 @@ def _digest_lines(file) -> list:
 def export_digests_command(since, output):
     """Write the daily digests of history (UTC days), one JSON object per line, to keep
     elsewhere; `verify-history --digests FILE` later shows any day changed since."""
-    records = process_services.export_digests(services(current_app), since.date() if since else None)
+    records = audit_queries.export_digests(services(current_app), since.date() if since else None)
     days = 0
     with click.open_file(output or "-", "w", encoding="utf-8", atomic=bool(output)) as out:
         for record in records:
@@ -176,7 +177,7 @@ def retention_group():
 @user_errors
 def retention_set_command(process_id, days, reason, actor):
     """Keep the history of PROCESS_ID's ended instances DAYS days after they end."""
-    old = retention.set_retention(services(current_app), process_id, days, actor, reason)
+    old = audit_services.set_retention(services(current_app), process_id, days, actor, reason)
     was = "kept for ever" if old is None else f"{old} days"
     click.echo(f"{process_id}: history kept {days} days after an instance ends (was {was})")
 
@@ -188,7 +189,7 @@ def retention_set_command(process_id, days, reason, actor):
 @user_errors
 def retention_run_command(dry_run, actor):
     """Remove the expired ended instances that no legal hold keeps, and record each removal."""
-    run = retention.run_retention(services(current_app), actor, dry_run=dry_run)
+    run = audit_services.run_retention(services(current_app), actor, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     for removed in run.removed:
         click.echo(f"{verb} {removed.instance_id} ({removed.process_id} v{removed.version}, {removed.events} events)")
@@ -209,7 +210,7 @@ def retention_run_command(dry_run, actor):
 @user_errors
 def hold_command(instance_id, reason, actor):
     """Put an instance under legal hold: retention keeps it until it is released."""
-    retention.hold(services(current_app), instance_id, actor, reason)
+    audit_services.hold(services(current_app), instance_id, actor, reason)
     click.echo(f"instance {instance_id} is held")
 
 
@@ -221,7 +222,7 @@ def hold_command(instance_id, reason, actor):
 @user_errors
 def release_command(instance_id, reason, actor):
     """Release an instance's legal hold (the hold stays on record)."""
-    retention.release(services(current_app), instance_id, actor, reason)
+    audit_services.release(services(current_app), instance_id, actor, reason)
     click.echo(f"instance {instance_id} is released from its legal hold")
 
 
@@ -233,7 +234,7 @@ def release_command(instance_id, reason, actor):
 def replay_command(instance_id, at):
     """Rebuild an instance from its definition version and recorded inputs, event by event, and
     compare each step with history (and, at the end, with the stored snapshot). Never writes."""
-    result = process_services.replay(services(current_app), instance_id, at)
+    result = audit_queries.replay(services(current_app), instance_id, at)
     for step in result.steps:
         mark = "ok" if step.ok else "MISMATCH"
         said = f": {step.detail}" if step.detail else ""
@@ -257,12 +258,13 @@ def replay_command(instance_id, at):
 @user_errors
 def demo_command(list_users, as_json):
     """Load the demo province (idempotent: a second run keeps what is there)."""
-    from workflows import demo
+    from workflows.demo.queries import demo_users
+    from workflows.demo.services import load_demo
 
     if not list_users:
-        click.echo(demo.load_demo(services(current_app), current_app.config["BPMN_DIR"]))
+        click.echo(load_demo(services(current_app), current_app.config["BPMN_DIR"]))
         return
-    listing = demo.demo_users(services(current_app))
+    listing = demo_users(services(current_app))
     if as_json:
         click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
         return
@@ -332,24 +334,24 @@ def calendar_group():
 def add_working_days_command(received, days):
     """Print the last day (YYYY-MM-DD) of a period of N working days received on DATE (YYYY-MM-DD)."""
     calendar = services(current_app).calendar
-    click.echo(calendar_services.last_day_of_period(calendar, received.date(), days).isoformat())
+    click.echo(vietnam.last_day_of_period(calendar, received.date(), days).isoformat())
 
 
 @calendar_group.command("days-off")
-@click.argument("year", type=click.IntRange(calendar_services.FIRST_YEAR, calendar_services.LAST_YEAR))
+@click.argument("year", type=click.IntRange(vietnam.FIRST_YEAR, vietnam.LAST_YEAR))
 @click.option("--language", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Of holiday names.")
 @with_appcontext
 @user_errors
 def days_off_command(year, language):
     """List YEAR's public holidays, make-up working days and overrides, and where each comes from."""
-    for entry in calendar_services.run(services(current_app), calendar_services.year_days, year, language):
+    for entry in calendar_days.year_days(services(current_app), year, language):
         state = "day off" if entry.day_off else "working day"
-        if entry.source == calendar_services.HOLIDAY:
+        if entry.source == calendar_days.HOLIDAY:
             source = f"holiday: {entry.name}"
-        elif entry.source == calendar_services.MAKE_UP_DAY:
+        elif entry.source == calendar_days.MAKE_UP_DAY:
             source = "make-up working day"
         else:
-            when = entry.created_at.astimezone(calendar_services.ZONE)
+            when = entry.created_at.astimezone(vietnam.LOCAL_TIME)
             source = f"override by {entry.created_by} at {when:%Y-%m-%d %H:%M}: {entry.note}"
             if entry.name:
                 source += f" (otherwise holiday: {entry.name})"

@@ -13,10 +13,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import OperationalError
 
 from engine.timers import worker_name
-from workflows.bootstrap import Services
-from workflows.notifications.services import SmtpSender, build_daily_digest, deliver_mail
+from workflows.audit.services import daily_audit
+from workflows.notifications.mail import SmtpSender
+from workflows.notifications.services import build_daily_digest, deliver_mail
 from workflows.processes.services import run_timers
-from workflows.retention import daily_audit
+from workflows.uow import Services
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +48,13 @@ def send_mail(services: Services, config: Mapping) -> None:
     sender = mail_sender(config)
     if sender is None:
         return
-    summary = deliver_mail(services.uow, sender, owner=worker_name(), lock_seconds=config["SCHEDULER_LOCK_SECONDS"])
+    summary = deliver_mail(services, sender, owner=worker_name(), lock_seconds=config["SCHEDULER_LOCK_SECONDS"])
     if summary.claimed:
         logger.info("heartbeat: %s mails claimed, %s sent, %s failed", summary.claimed, summary.sent, summary.failed)
 
 
 def build_digest(services: Services, config: Mapping) -> None:
-    build_daily_digest(
-        services.uow, owner=worker_name(), hour=int(config["DIGEST_HOUR"]), base_url=str(config["BASE_URL"])
-    )
+    build_daily_digest(services, owner=worker_name(), hour=int(config["DIGEST_HOUR"]), base_url=str(config["BASE_URL"]))
 
 
 def audit_history(services: Services, config: Mapping) -> None:

@@ -17,7 +17,8 @@ from werkzeug.exceptions import Forbidden
 
 from workflows.accounts import services as accounts
 from workflows.accounts.models import API, SESSION
-from workflows.accounts.services import LoginPolicy, Principal
+from workflows.accounts.principals import Principal
+from workflows.accounts.services import LoginPolicy
 
 from . import services
 

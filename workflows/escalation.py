@@ -9,8 +9,8 @@ from engine.instances import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMIND
 from engine.models import TimerJob
 
 from .audit import operations
-from .inbox.queries import summaries_of
-from .notifications.services import notify
+from .nominations.summaries import summaries_of
+from .notifications.feed import notify
 
 
 def escalate_and_notify(uow: UnitOfWork, job: TimerJob) -> engine.Escalation | None:

@@ -25,8 +25,8 @@ from werkzeug.serving import make_server
 from tests.conftest import FakeClock
 from web import create_app, services
 from web.database import upgrade_database
-from workflows import demo
-from workflows.bootstrap import Services
+from workflows.demo.services import load_demo
+from workflows.uow import Services
 
 CHROMIUM = Path("/usr/bin/chromium")
 HERE = Path(__file__).resolve().parent
@@ -82,7 +82,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     app_services = services(app)
     app_services.clock = clock
     upgrade_database(app_services.database)
-    demo.load_demo(app_services, BPMN_DIR)
+    load_demo(app_services, BPMN_DIR)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)

@@ -12,7 +12,7 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from workflows import demo
+from workflows.demo import province as demo
 
 AUDITOR = "thanh.tra"
 DECIDED = "1/QĐ-UBND"

@@ -16,12 +16,12 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from engine.models import ProcessDefinition, ProcessInstance
-from workflows import demo
 from workflows.accounts.services import principal_of_user
 from workflows.audit import operations
 from workflows.awards.models import RuleFile
-from workflows.designs import services as designs
-from workflows.inbox import services as inbox
+from workflows.demo import province as demo
+from workflows.designs import queries as design_queries
+from workflows.nominations import services as nomination_services
 
 DESIGNER = "thiet.ke"
 DMN_NS = "{https://www.omg.org/spec/DMN/20191111/MODEL/}"
@@ -97,7 +97,7 @@ def test_a_changed_time_limit_is_deployed_as_version_2_and_new_instances_run_it(
         "Thẩm định 12 ngày làm việc theo quy chế mới",
     )
     assert (entry.old["version"], entry.new["version"]) == (1, 2)
-    nomination_id = inbox.create_nomination(
+    nomination_id = nomination_services.create_nomination(
         app_services,
         principal_of_user(app_services, "tdkt.y.te"),
         campaign_id=demo.CAMPAIGN,
@@ -207,7 +207,7 @@ def test_d_a_save_on_a_stale_draft_is_refused_and_loses_nothing(page: Page, brow
         expect(second.get_by_test_id("save")).to_be_disabled()
 
         draft_id = page.url.rsplit("/", 1)[-1]
-        files = designs.draft(live_server.services, draft_id).files
+        files = design_queries.draft(live_server.services, draft_id).files
         assert json.loads(files["sign_revocation.json"])["title"] == schema["title"]
         assert "mine" not in files["prepare_revocation.json"]
 

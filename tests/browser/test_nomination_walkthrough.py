@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from workflows.demo import DEMO_PASSWORD
+from workflows.demo.province import DEMO_PASSWORD
 
 NOMINEE = "UBND huyện Hải Hậu"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -14,9 +14,10 @@ from sqlalchemy import text
 
 from tests.conftest import FIXTURES
 from web.database import upgrade_database
-from workflows.bootstrap import Services, bootstrap
+from workflows.bootstrap import bootstrap
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as process_services
+from workflows.uow import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,10 +69,10 @@ def province(services, clock):
     """Services on the demo province (Nam Định 2022), the clock on Tuesday 1 November 2022."""
     from datetime import datetime, timezone
 
-    from workflows import demo
+    from workflows.demo.services import load_demo
 
     clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
-    demo.load_demo(services, ROOT / "bpmn")
+    load_demo(services, ROOT / "bpmn")
     return services
 
 
@@ -82,14 +83,14 @@ def demo_app(database_url, clock, tmp_path):
 
     from web import create_app
     from web import services as app_services
-    from workflows import demo
+    from workflows.demo.services import load_demo
 
     clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test", "DATA_DIR": str(tmp_path)})
     services = app_services(app)
     services.clock = clock
     upgrade_database(services.database)
-    demo.load_demo(services, ROOT / "bpmn")
+    load_demo(services, ROOT / "bpmn")
     yield app
     services.dispose()
 
@@ -102,7 +103,7 @@ def form_token(client, path: str = "/login") -> str:
 
 def sign_in(client, username: str, password: str | None = None) -> str:
     """Sign a test client in through the sign-in form; returns the session's CSRF token."""
-    from workflows.demo import DEMO_PASSWORD
+    from workflows.demo.province import DEMO_PASSWORD
 
     response = client.post(
         "/login",

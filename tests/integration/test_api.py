@@ -20,9 +20,10 @@ from sqlalchemy import select, text
 from tests.conftest import FakeClock
 from web import create_app, services
 from web.database import upgrade_database
-from workflows import demo
 from workflows.accounts import services as accounts
 from workflows.accounts.models import AuthToken
+from workflows.demo import province as demo
+from workflows.demo.services import load_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
@@ -72,7 +73,7 @@ def app(module_database_url, tmp_path_factory):
     app_services = services(app)
     app_services.clock = FakeClock(DEMO_NOW)
     upgrade_database(app_services.database)
-    demo.load_demo(app_services, ROOT / "bpmn")
+    load_demo(app_services, ROOT / "bpmn")
     yield app
     app_services.dispose()
 

@@ -21,10 +21,11 @@ from tests.conftest import FakeClock
 from web import create_app, services
 from web.api import openapi
 from web.database import upgrade_database
-from workflows import demo
 from workflows.accounts import services as accounts
 from workflows.accounts.services import principal_of_user
-from workflows.inbox import services as inbox
+from workflows.demo import province as demo
+from workflows.demo.services import load_demo
+from workflows.nominations import services as nomination_services
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_PER_OPERATION = 15
@@ -61,7 +62,7 @@ def fuzz_app(tmp_path_factory):
     app_services = services(app)
     app_services.clock = FakeClock(datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc))
     upgrade_database(app_services.database)
-    demo.load_demo(app_services, ROOT / "bpmn")
+    load_demo(app_services, ROOT / "bpmn")
     yield app
     app_services.dispose()
 
@@ -83,7 +84,7 @@ def real_ids(fuzz_app, bearer) -> dict[str, str]:
     """Records of the user's own draft nomination, so that generated requests reach the services
     rather than stopping at 404: its draft task, instance and a dossier file; and a spare token."""
     app_services = services(fuzz_app)
-    nomination_id = inbox.create_nomination(
+    nomination_id = nomination_services.create_nomination(
         app_services,
         principal_of_user(app_services, USER),
         campaign_id=demo.CAMPAIGN,

@@ -21,7 +21,8 @@ from engine.history import DIGEST, EXPORT, HEAD, REMOVAL, NewEvent, digest_hash,
 from engine.models import HistoryDigest, HistoryEvent, HistoryRemoval, HumanTask, ProcessInstance, TimerJob
 from tests.conftest import FIXTURES, FakeClock
 from tests.integration.conftest import tamper
-from workflows import retention
+from workflows.audit import queries as audit_queries
+from workflows.audit import services as retention
 from workflows.bootstrap import bootstrap
 from workflows.nominations.models import Nomination
 from workflows.processes import services as ps
@@ -37,8 +38,8 @@ def _run_a_little(review) -> str:
     instance_id = ps.start_process(review, "review", "clerk_a", {"unit": "unit:A"}).instance_id
     with review.session_factory() as session:
         (task,) = engine.queries.open_tasks(session, instance_id=instance_id)
-    ps.claim_task(review, task.id, "clerk_a")
-    ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
+    review.in_transaction(engine.claim_task, task.id, "clerk_a")
+    review.in_transaction(engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
     return instance_id
 
 
@@ -141,7 +142,7 @@ def test_each_complete_day_is_digested_once_empty_days_included(review, clock):
     assert [(d.instances, d.events) for d in digests] == [(1, 3), (1, 3), (0, 0)]
     assert digests[0].prev_hash == engine.history.GENESIS_HASH
     assert [d.prev_hash for d in digests[1:]] == [d.hash for d in digests[:-1]]
-    report = ps.verify_history(review)
+    report = audit_queries.verify_history(review)
     assert report.ok and report.days == 3 and report.events == 6
 
 
@@ -161,7 +162,7 @@ def test_racing_digest_builders_make_one_row_per_day(review, clock):
         thread.join()
     assert sorted(len(built) for built in results) == [0, 0, 0, 4]
     assert [d.day for d in _digests(review)] == [DAY + timedelta(n) for n in range(4)]
-    assert ps.verify_history(review).ok
+    assert audit_queries.verify_history(review).ok
 
 
 def test_a_changed_digest_is_named_by_its_day(review, clock):
@@ -169,7 +170,7 @@ def test_a_changed_digest_is_named_by_its_day(review, clock):
     clock.advance(days=2)
     retention.build_digests(review)
     tamper(review, AUDITED, ("UPDATE history_digest SET events = 2 WHERE day = :day", {"day": DAY}))
-    problem = _problem(ps.verify_history(review), DIGEST)
+    problem = _problem(audit_queries.verify_history(review), DIGEST)
     assert problem.day == DAY and "edited" in problem.reason and str(DAY) in str(problem)
 
 
@@ -178,7 +179,7 @@ def test_a_rehashed_digest_breaks_the_next_days_link(review, clock):
     clock.advance(days=2)
     retention.build_digests(review)
     _rehash_digest(review, DAY, events=2)
-    problem = _problem(ps.verify_history(review), DIGEST)
+    problem = _problem(audit_queries.verify_history(review), DIGEST)
     assert problem.day == DAY + timedelta(1) and "does not link" in problem.reason
 
 
@@ -187,7 +188,7 @@ def test_a_deleted_digest_day_is_named(review, clock):
     clock.advance(days=3)
     retention.build_digests(review)
     tamper(review, AUDITED, ("DELETE FROM history_digest WHERE day = :day", {"day": DAY + timedelta(1)}))
-    problem = _problem(ps.verify_history(review), DIGEST)
+    problem = _problem(audit_queries.verify_history(review), DIGEST)
     assert problem.day == DAY + timedelta(1) and "missing" in problem.reason
 
 
@@ -195,12 +196,12 @@ def test_a_digest_changed_after_export_is_named(review, clock):
     instance_id = _run_a_little(review)
     clock.advance(days=1)
     retention.build_digests(review)
-    exported = list(ps.export_digests(review))
+    exported = list(audit_queries.export_digests(review))
     assert [line["day"] for line in exported] == [DAY.isoformat()]
-    assert ps.verify_history(review, exported).ok
+    assert audit_queries.verify_history(review, exported).ok
     # The only day, changed and re-hashed: its chain holds, the exported copy does not agree.
     _rehash_digest(review, DAY, heads=[[instance_id, 2, "f" * 64]])
-    report = ps.verify_history(review, exported)
+    report = audit_queries.verify_history(review, exported)
     problem = _problem(report, EXPORT)
     assert problem.day == DAY and "differs from the exported" in problem.reason
     assert not [p for p in report.problems if p.kind == DIGEST]
@@ -210,9 +211,9 @@ def test_the_last_day_deleted_after_export_is_named(review, clock):
     _run_a_little(review)
     clock.advance(days=2)
     retention.build_digests(review)
-    exported = list(ps.export_digests(review, since=DAY + timedelta(1)))
+    exported = list(audit_queries.export_digests(review, since=DAY + timedelta(1)))
     tamper(review, AUDITED, ("DELETE FROM history_digest WHERE day = :day", {"day": DAY + timedelta(1)}))
-    problem = _problem(ps.verify_history(review, exported), EXPORT)
+    problem = _problem(audit_queries.verify_history(review, exported), EXPORT)
     assert problem.day == DAY + timedelta(1) and "not in the database" in problem.reason
 
 
@@ -220,8 +221,8 @@ def test_a_damaged_export_line_is_named(review, clock):
     _run_a_little(review)
     clock.advance(days=1)
     retention.build_digests(review)
-    (line,) = ps.export_digests(review)
-    problem = _problem(ps.verify_history(review, [line | {"events": 1}]), EXPORT)
+    (line,) = audit_queries.export_digests(review)
+    problem = _problem(audit_queries.verify_history(review, [line | {"events": 1}]), EXPORT)
     assert problem.day == DAY and "damaged" in problem.reason
 
 
@@ -251,7 +252,7 @@ def test_tampered_events_are_named_by_instance_and_event(review, clock, statemen
     clock.advance(days=1)
     retention.build_digests(review)
     tamper(review, AUDITED, *((statement, {"i": instance_id}) for statement in statements))
-    report = ps.verify_history(review)
+    report = audit_queries.verify_history(review)
     (link,) = report.broken
     assert (link.instance_id, link.seq) == (instance_id, seq) and reason in link.reason
     assert other not in {problem.instance_id for problem in report.problems}
@@ -279,7 +280,7 @@ def test_a_rewritten_chain_is_caught_by_the_days_digest(review, clock):
         ),
         ("UPDATE process_instance SET history_hash = :h WHERE id = :i", {"h": forged, "i": instance_id}),
     )
-    report = ps.verify_history(review)
+    report = audit_queries.verify_history(review)
     assert report.broken == ()
     problem = _problem(report, HEAD)
     assert (problem.day, problem.instance_id, problem.seq) == (DAY, instance_id, 3)
@@ -290,7 +291,7 @@ def test_a_deleted_last_event_is_named_by_its_chain_and_its_digest(review, clock
     clock.advance(days=1)
     retention.build_digests(review)
     tamper(review, AUDITED, ("DELETE FROM history_event WHERE instance_id = :i AND seq = 3", {"i": instance_id}))
-    report = ps.verify_history(review)
+    report = audit_queries.verify_history(review)
     (link,) = report.broken
     assert link.seq == 3 and "deleted" in link.reason
     problem = _problem(report, HEAD)
@@ -302,7 +303,7 @@ def test_two_processes_verify_as_one_does(review, clock):
     clock.advance(days=1)
     retention.build_digests(review)
     tamper(review, AUDITED, ("UPDATE history_event SET reason = 'x' WHERE instance_id = :i AND seq = 2", {"i": ids[0]}))
-    one, two = ps.verify_history(review, workers=1), ps.verify_history(review, workers=2)
+    one, two = audit_queries.verify_history(review, workers=1), audit_queries.verify_history(review, workers=2)
     assert one == two and [link.instance_id for link in one.broken] == [ids[0]]
     assert (two.instances, two.events, two.days) == (6, 18, 1)
 
@@ -343,7 +344,7 @@ def _ended(review, instance_id, *, completed=False):
     if completed:
         with review.session_factory() as session:
             (task,) = engine.queries.open_tasks(session, instance_id=instance_id)
-        ps.complete_task(review, task.id, "manager_a", {"decision": "approve"})
+        review.in_transaction(engine.complete_task, task.id, "manager_a", {"decision": "approve"})
     else:
         ps.terminate(review, instance_id, "director", "withdrawn")
     with review.session_factory() as session:
@@ -383,14 +384,14 @@ def test_retention_removes_exactly_what_expired(review, clock):
     assert {r.instance_id for r in records} == {old_completed, old_terminated}
     assert records[0].prev_hash == engine.history.GENESIS_HASH and records[1].prev_hash == records[0].hash
     assert all(removal_hash(vars(r)) == r.hash and r.policy_days == 30 and r.removed_by == "admin" for r in records)
-    report = ps.verify_history(review)
+    report = audit_queries.verify_history(review)
     assert report.ok and report.removals == 2 and report.instances == 3 and report.days == 31
 
     # Nothing more has expired; released, the held one goes the next time.
     assert retention.run_retention(review, "admin").removed == ()
     retention.release(review, old_held, "inspector", "investigation closed")
     assert [r.instance_id for r in retention.run_retention(review, "admin").removed] == [old_held]
-    assert ps.verify_history(review).ok
+    assert audit_queries.verify_history(review).ok
 
 
 def test_heads_of_removed_instances_are_checked_against_their_removal_record(review, clock):
@@ -400,10 +401,10 @@ def test_heads_of_removed_instances_are_checked_against_their_removal_record(rev
     (removed,) = retention.run_retention(review, "admin").removed
     assert removed.instance_id == instance_id
     (digest,) = [d for d in _digests(review) if d.heads]
-    assert digest.heads[0][0] == instance_id and ps.verify_history(review).ok
+    assert digest.heads[0][0] == instance_id and audit_queries.verify_history(review).ok
     # A forged head for the removed instance, beyond its removal record.
     _rehash_digest(review, digest.day, heads=[[instance_id, 9, "f" * 64]])
-    problem = _problem(ps.verify_history(review), HEAD)
+    problem = _problem(audit_queries.verify_history(review), HEAD)
     assert (problem.instance_id, problem.seq) == (instance_id, 9) and "removal record ends at event 4" in problem.reason
 
 
@@ -413,7 +414,7 @@ def test_a_changed_removal_record_is_named(review, clock):
     clock.advance(days=2)
     (removed,) = retention.run_retention(review, "admin").removed
     tamper(review, AUDITED, ("UPDATE history_removal SET events = 1 WHERE id = :id", {"id": removed.removal_id}))
-    problem = _problem(ps.verify_history(review), REMOVAL)
+    problem = _problem(audit_queries.verify_history(review), REMOVAL)
     assert (problem.removal_id, problem.instance_id) == (removed.removal_id, instance_id) and "edited" in problem.reason
 
 
@@ -478,7 +479,7 @@ def test_retention_detaches_the_nomination_it_removes_the_instance_of(province, 
     with province.session_factory() as session:
         nomination = session.get(Nomination, nomination_id)
         assert (nomination.status, nomination.instance_id) == ("PUBLISHED", None)
-    assert ps.verify_history(province).ok
+    assert audit_queries.verify_history(province).ok
 
 
 # --- the command line --------------------------------------------------------------------------------

@@ -37,16 +37,19 @@ from tests.integration.test_nomination_scenarios import (
 )
 from web import services as app_services
 from web.i18n import LANGUAGE_COOKIE
-from workflows import demo
-from workflows.accounts.services import hash_password, principal_of_user
+from workflows.accounts.passwords import hash_password
+from workflows.accounts.services import principal_of_user
 from workflows.audit import exports, search
-from workflows.bootstrap import Services
+from workflows.audit import queries as audit_queries
 from workflows.council.models import Decision
+from workflows.demo import province as demo
 from workflows.errors import DomainError, NotFoundError
-from workflows.inbox.queries import Paging
 from workflows.nominations.models import Nomination
 from workflows.org.models import RoleAssignment, User
+from workflows.paging import Paging
 from workflows.processes import services as ps
+from workflows.tasks import services as tasks
+from workflows.uow import Services
 
 AUDITOR = "thanh.tra"
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -119,7 +122,7 @@ def audited(demo_app, clock) -> Audited:
     )
     step(services, nomination_id, "supplement_nomination", "tdkt.y.te", {"supplement_note": "Đã bổ sung"})
     task = open_task(services, nomination_id, "receive_nomination")
-    ps.delegate_task(services, task.id, "chuyen.vien.1", "chuyen.vien.2", DELEGATION_REASON)
+    tasks.delegate(services, principal_of_user(services, "chuyen.vien.1"), task.id, "chuyen.vien.2", DELEGATION_REASON)
     step(services, nomination_id, "receive_nomination", "chuyen.vien.2", {"complete": True})
     step(services, nomination_id, "appraise_nomination", "chuyen.vien.1", {"recommend": True, "report": "Đủ chuẩn"})
     clock.advance(days=3)
@@ -409,7 +412,7 @@ def test_the_replay_page_shows_every_step_and_the_first_one_that_disagrees(audit
             .execution_options(synchronize_session=False)
         )
         uow.commit()
-    assert ps.verify_history(services).ok
+    assert audit_queries.verify_history(services).ok
     html = page_text(client.get(f"/audit/instances/{instance_id}/replay"))
     assert 'data-testid="replay-summary" data-ok="false"' in html
     assert f'data-testid="first-mismatch" data-seq="{seq}"' in html and "sign_decision" in html

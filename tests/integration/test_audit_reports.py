@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from engine.models import HumanTask
 from tests.integration.conftest import ROOT, add_user, sign_in
-from tests.integration.test_nomination_scenarios import add_person, bk_tinh_candidate, in_uow, step
+from tests.integration.test_nomination_scenarios import add_person, bk_tinh_candidate, step
 from web import services as app_services
-from workflows import demo
 from workflows.accounts.services import principal_of_user
 from workflows.audit import reports
 from workflows.awards.catalogue import install_rule_set
+from workflows.demo import province as demo
 from workflows.errors import DomainError
-from workflows.nominations import services as nominations
+from workflows.nominations import creation
 from workflows.nominations.models import Campaign, Nomination
 from workflows.org.models import Jurisdiction, Unit
 from workflows.processes import services as ps
@@ -111,9 +111,8 @@ def build_campaign(services, clock) -> dict[str, str]:
 
 
 def nominate(services, person_id: str, award: str, unit: str, officer: str) -> str:
-    return in_uow(
-        services,
-        nominations.create_nomination,
+    return services.in_transaction(
+        creation.create_nomination,
         officer,
         campaign_id=CAMPAIGN,
         award_code=award,
@@ -240,9 +239,8 @@ def add_other_province(services, clock) -> str:
         uow.commit()
     add_user(services, "tdkt.ha.nam", "unit_officer", "unit:HN_SO_Y_TE")
     person = add_person(services, "HN_SO_Y_TE", ratings={2022: "HTTNV"})
-    nomination = in_uow(
-        services,
-        nominations.create_nomination,
+    nomination = services.in_transaction(
+        creation.create_nomination,
         "tdkt.ha.nam",
         campaign_id="HA_NAM_2022",
         award_code="LDTT",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import DefinitionError
-from workflows.awards import services as awards
+from workflows.awards import eligibility as awards
 from workflows.awards.catalogue import DMN_DIR, install_rule_set
 from workflows.awards.models import Award, RuleFile
 from workflows.errors import DomainError

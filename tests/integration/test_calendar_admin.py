@@ -13,6 +13,8 @@ from tests.integration.conftest import sign_in
 from tests.integration.test_cli import assert_one_line_error, thidua
 from web import services as app_services
 from workflows.bootstrap import bootstrap
+from workflows.calendar import overrides
+from workflows.calendar import queries as calendar_days
 from workflows.calendar import services as calendar
 from workflows.calendar.models import DAY_OFF, WORKING_DAY, CalendarOverride
 from workflows.errors import DomainError
@@ -21,7 +23,7 @@ FRIDAY = date(2026, 3, 13)
 
 
 def set_override(services, day: date, kind: str, note: str = "Thông báo của Bộ Nội vụ") -> None:
-    calendar.run(services, calendar.set_override, "admin", day, kind, note)
+    calendar.set_override(services, "admin", day, kind, note)
 
 
 @pytest.mark.parametrize(
@@ -67,17 +69,17 @@ def test_an_override_on_an_overridden_holiday_back_to_its_base_asks_for_removal(
 def test_removing_an_override_gives_the_day_back(services):
     set_override(services, date(2026, 11, 24), WORKING_DAY)
     assert services.calendar.is_working_day(date(2026, 11, 24))
-    calendar.run(services, calendar.remove_override, "admin", date(2026, 11, 24), "Hủy theo công văn mới")
+    calendar.remove_override(services, "admin", date(2026, 11, 24), "Hủy theo công văn mới")
     assert not services.calendar.is_working_day(date(2026, 11, 24))
     with pytest.raises(DomainError) as refused:
-        calendar.run(services, calendar.remove_override, "admin", date(2026, 11, 24), "Hủy theo công văn mới")
+        calendar.remove_override(services, "admin", date(2026, 11, 24), "Hủy theo công văn mới")
     assert refused.value.code == "unknown_override"
 
 
 def test_a_change_rolled_back_leaves_the_calendar_alone(services):
     assert services.calendar.is_working_day(FRIDAY)
     with services.uow() as uow:
-        calendar.set_override(uow, "admin", FRIDAY, DAY_OFF, "x")
+        overrides.set_override(uow, "admin", FRIDAY, DAY_OFF, "x")
     assert services.calendar.is_working_day(FRIDAY)
 
 
@@ -85,7 +87,7 @@ def test_the_calendar_reads_its_overrides_in_the_middle_of_a_write_transaction(s
     set_override(services, FRIDAY, DAY_OFF)
     started = timer.monotonic()
     with services.uow() as uow:
-        calendar.set_override(uow, "admin", date(2026, 3, 16), DAY_OFF, "x")  # holds the write lock
+        overrides.set_override(uow, "admin", date(2026, 3, 16), DAY_OFF, "x")  # holds the write lock
         services.calendar.invalidate()
         assert not services.calendar.is_working_day(FRIDAY)  # committed rows only
         assert services.calendar.is_working_day(date(2026, 3, 16))
@@ -95,15 +97,23 @@ def test_the_calendar_reads_its_overrides_in_the_middle_of_a_write_transaction(s
 def test_the_year_lists_holidays_make_up_days_and_overrides_with_their_source(services, clock):
     set_override(services, date(2026, 11, 24), WORKING_DAY, "Làm việc bình thường")
     set_override(services, date(2026, 9, 3), DAY_OFF, "Nghỉ thêm")
-    days = {entry.day: entry for entry in calendar.run(services, calendar.year_days, 2026, "en")}
-    assert days[date(2026, 2, 17)] == calendar.CalendarDay(date(2026, 2, 17), True, calendar.HOLIDAY, "Lunar New Year")
-    assert days[date(2026, 8, 22)] == calendar.CalendarDay(date(2026, 8, 22), False, calendar.MAKE_UP_DAY)
-    assert days[date(2026, 11, 24)] == calendar.CalendarDay(
-        date(2026, 11, 24), False, calendar.OVERRIDE, "Vietnam Cultural Day", "Làm việc bình thường", "admin", clock()
+    days = {entry.day: entry for entry in calendar_days.year_days(services, 2026, "en")}
+    assert days[date(2026, 2, 17)] == calendar_days.CalendarDay(
+        date(2026, 2, 17), True, calendar_days.HOLIDAY, "Lunar New Year"
+    )
+    assert days[date(2026, 8, 22)] == calendar_days.CalendarDay(date(2026, 8, 22), False, calendar_days.MAKE_UP_DAY)
+    assert days[date(2026, 11, 24)] == calendar_days.CalendarDay(
+        date(2026, 11, 24),
+        False,
+        calendar_days.OVERRIDE,
+        "Vietnam Cultural Day",
+        "Làm việc bình thường",
+        "admin",
+        clock(),
     )
     assert days[date(2026, 9, 3)].day_off and days[date(2026, 9, 3)].name is None
     assert all(day.year == 2026 for day in days)
-    vietnamese = calendar.run(services, calendar.year_days, 2026)
+    vietnamese = calendar_days.year_days(services, 2026)
     assert "Tết Nguyên Đán" in {entry.name for entry in vietnamese}
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select
 from engine.models import HistoryEvent
 from web.database import SCHEMA
 from workflows.awards.models import RuleFile, RuleSet
-from workflows.council import services as council
+from workflows.council import blocs, sessions
 from workflows.council.models import CouncilSession, ItemVoter, SessionAttendance, SessionItem
 from workflows.errors import DomainError
 from workflows.nominations.models import Campaign, Nomination, NoticeComment
@@ -78,7 +78,7 @@ def refused(services, code: str, operation, *args, **kwargs) -> str:
 def add_rule_set(session, rule_set_id: str, valid_from: date, denominator: str = "ALL") -> None:
     session.add(RuleSet(id=rule_set_id, jurisdiction_id=PROVINCE, name=rule_set_id, valid_from=valid_from))
     session.flush()
-    for name in council.VOTE_RULE_FILES:
+    for name in sessions.VOTE_RULE_FILES:
         content = (DECISIONS / name).read_text(encoding="utf-8")
         if name == "council_vote_rules.dmn":
             content = content.replace('"ALL"', f'"{denominator}"')
@@ -145,8 +145,8 @@ def all_nominations() -> list[str]:
 
 
 def held_session(services, nomination_ids, present=MEMBER_IDS, rule_set_id=RULES_ALL) -> str:
-    session_id = run(services, council.schedule_session, "HD_TINH", WHEN, rule_set_id, nomination_ids)
-    assert run(services, council.record_attendance, session_id, present).has_quorum
+    session_id = run(services, sessions.schedule_session, "HD_TINH", WHEN, rule_set_id, nomination_ids)
+    assert run(services, sessions.record_attendance, session_id, present).has_quorum
     return session_id
 
 
@@ -176,7 +176,7 @@ def status(services, session_id: str) -> str:
 
 
 def test_a_session_batches_nominations_and_records_recusals(org):
-    session_id = run(org, council.schedule_session, "HD_TINH", WHEN, RULES_ALL, all_nominations())
+    session_id = run(org, sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, all_nominations())
     assert status(org, session_id) == "planned"
     recused = set()
     for nomination_id in all_nominations():
@@ -193,24 +193,24 @@ def test_a_session_batches_nominations_and_records_recusals(org):
 
 
 def test_scheduling_refuses_unknown_council_empty_agenda_and_passed_nominations(org):
-    refused(org, "council_not_found", council.schedule_session, "NOPE", WHEN, RULES_ALL, ["n_bk_xa"])
-    refused(org, "empty_agenda", council.schedule_session, "HD_TINH", WHEN, RULES_ALL, [])
-    refused(org, "nomination_not_found", council.schedule_session, "HD_TINH", WHEN, RULES_ALL, ["n_bk_xa", "nope"])
-    refused(org, "rule_set_not_found", council.schedule_session, "HD_TINH", WHEN, "NOPE", ["n_bk_xa"])
+    refused(org, "council_not_found", sessions.schedule_session, "NOPE", WHEN, RULES_ALL, ["n_bk_xa"])
+    refused(org, "empty_agenda", sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, [])
+    refused(org, "nomination_not_found", sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, ["n_bk_xa", "nope"])
+    refused(org, "rule_set_not_found", sessions.schedule_session, "HD_TINH", WHEN, "NOPE", ["n_bk_xa"])
 
-    session_id = run(org, council.schedule_session, "HD_TINH", WHEN, RULES_ALL, ["n_bk_xa"])
-    refused(org, "nomination_already_scheduled", council.schedule_session, "HD_TINH", LATER, RULES_ALL, ["n_bk_xa"])
-    run(org, council.record_attendance, session_id, MEMBER_IDS)
-    assert run(org, council.record_tally, session_id, "n_bk_xa", 9, 0, 0, MEMBER_IDS).passed
+    session_id = run(org, sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, ["n_bk_xa"])
+    refused(org, "nomination_already_scheduled", sessions.schedule_session, "HD_TINH", LATER, RULES_ALL, ["n_bk_xa"])
+    run(org, sessions.record_attendance, session_id, MEMBER_IDS)
+    assert run(org, sessions.record_tally, session_id, "n_bk_xa", 9, 0, 0, MEMBER_IDS).passed
     agenda = ["n_bk_y_te", "n_bk_xa"]
-    message = refused(org, "nomination_already_passed", council.schedule_session, "HD_TINH", LATER, RULES_ALL, agenda)
+    message = refused(org, "nomination_already_passed", sessions.schedule_session, "HD_TINH", LATER, RULES_ALL, agenda)
     assert "n_bk_xa" in message
 
 
 def test_quorum_met_holds_the_session_and_records_every_member(org):
-    session_id = run(org, council.schedule_session, "HD_TINH", WHEN, RULES_ALL, all_nominations())
-    result = run(org, council.record_attendance, session_id, MEMBER_IDS[:6])
-    assert result == council.QuorumResult(present=6, members=9, required=6, has_quorum=True)
+    session_id = run(org, sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, all_nominations())
+    result = run(org, sessions.record_attendance, session_id, MEMBER_IDS[:6])
+    assert result == sessions.QuorumResult(present=6, members=9, required=6, has_quorum=True)
     assert status(org, session_id) == "held"
     with org.session_factory() as session:
         attendance = {
@@ -218,18 +218,18 @@ def test_quorum_met_holds_the_session_and_records_every_member(org):
             for row in session.scalars(select(SessionAttendance).where(SessionAttendance.session_id == session_id))
         }
     assert attendance == {user_id: user_id in MEMBER_IDS[:6] for user_id in MEMBER_IDS}
-    refused(org, "not_a_council_member", council.record_attendance, session_id, ["cm_chair", "stranger"])
+    refused(org, "not_a_council_member", sessions.record_attendance, session_id, ["cm_chair", "stranger"])
 
 
 def test_without_quorum_nothing_is_voted_and_the_agenda_moves_to_a_new_session(org):
-    session_id = run(org, council.schedule_session, "HD_TINH", WHEN, RULES_ALL, all_nominations())
-    result = run(org, council.record_attendance, session_id, MEMBER_IDS[:5])
-    assert result == council.QuorumResult(present=5, members=9, required=6, has_quorum=False)
+    session_id = run(org, sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, all_nominations())
+    result = run(org, sessions.record_attendance, session_id, MEMBER_IDS[:5])
+    assert result == sessions.QuorumResult(present=5, members=9, required=6, has_quorum=False)
     assert status(org, session_id) == "no_quorum"
-    refused(org, "session_without_quorum", council.record_tally, session_id, "n_bk_xa", 5, 0, 0, MEMBER_IDS[:5])
-    refused(org, "session_without_quorum", council.record_attendance, session_id, MEMBER_IDS)
+    refused(org, "session_without_quorum", sessions.record_tally, session_id, "n_bk_xa", 5, 0, 0, MEMBER_IDS[:5])
+    refused(org, "session_without_quorum", sessions.record_attendance, session_id, MEMBER_IDS)
 
-    new_id = run(org, council.reschedule_session, session_id, LATER)
+    new_id = run(org, sessions.reschedule_session, session_id, LATER)
     assert new_id != session_id
     with org.session_factory() as session:
         new_session = session.get(CouncilSession, new_id)
@@ -242,18 +242,18 @@ def test_without_quorum_nothing_is_voted_and_the_agenda_moves_to_a_new_session(o
     assert status(org, session_id) == "no_quorum"  # kept as the record
     assert voters(org, new_id, "n_bk_y_te")["cm_y_te"].recused
 
-    refused(org, "nomination_already_scheduled", council.reschedule_session, session_id, LATER)
-    refused(org, "session_not_reschedulable", council.reschedule_session, new_id, LATER)
-    assert run(org, council.record_attendance, new_id, MEMBER_IDS).has_quorum
-    assert run(org, council.record_tally, new_id, "n_bk_xa", 5, 4, 0, MEMBER_IDS).passed
+    refused(org, "nomination_already_scheduled", sessions.reschedule_session, session_id, LATER)
+    refused(org, "session_not_reschedulable", sessions.reschedule_session, new_id, LATER)
+    assert run(org, sessions.record_attendance, new_id, MEMBER_IDS).has_quorum
+    assert run(org, sessions.record_tally, new_id, "n_bk_xa", 5, 4, 0, MEMBER_IDS).passed
 
 
 def test_a_recused_member_cannot_cast_a_ballot(org):
     session_id = held_session(org, ["n_cstd_giao_duc"])
-    message = refused(org, "voter_recused", council.record_tally, session_id, "n_cstd_giao_duc", 9, 0, 0, MEMBER_IDS)
+    message = refused(org, "voter_recused", sessions.record_tally, session_id, "n_cstd_giao_duc", 9, 0, 0, MEMBER_IDS)
     assert "cm_giao_duc" in message
     eligible = [user_id for user_id in MEMBER_IDS if user_id != "cm_giao_duc"]
-    result = run(org, council.record_tally, session_id, "n_cstd_giao_duc", 8, 0, 0, eligible)
+    result = run(org, sessions.record_tally, session_id, "n_cstd_giao_duc", 8, 0, 0, eligible)
     assert (result.passed, result.eligible) == (True, 8)
     rows = voters(org, session_id, "n_cstd_giao_duc")
     assert rows["cm_giao_duc"].recused and not rows["cm_giao_duc"].has_voted
@@ -268,12 +268,12 @@ BALLOTS = [user_id for user_id in PRESENT if user_id != "cm_giao_duc"]
 def test_the_same_counts_fail_on_all_members_and_pass_on_those_present(org):
     # ALL: 6 yes of 8 non-recused members < 90 %; PRESENT: 6 of 6 present non-recused >= 90 %.
     on_all = held_session(org, ["n_cstd_giao_duc"], present=PRESENT, rule_set_id=RULES_ALL)
-    failed = run(org, council.record_tally, on_all, "n_cstd_giao_duc", 6, 0, 0, BALLOTS)
-    assert failed == council.TallyResult(
+    failed = run(org, sessions.record_tally, on_all, "n_cstd_giao_duc", 6, 0, 0, BALLOTS)
+    assert failed == sessions.TallyResult(
         passed=False, yes=6, no=0, abstain=0, eligible=8, threshold=Fraction(9, 10), denominator="ALL", strict=False
     )
     on_present = held_session(org, ["n_cstd_giao_duc"], present=PRESENT, rule_set_id=RULES_PRESENT)
-    passed = run(org, council.record_tally, on_present, "n_cstd_giao_duc", 6, 0, 0, BALLOTS)
+    passed = run(org, sessions.record_tally, on_present, "n_cstd_giao_duc", 6, 0, 0, BALLOTS)
     assert (passed.passed, passed.eligible, passed.denominator) == (True, 6, "PRESENT")
 
     stored = [item(org, sid, "n_cstd_giao_duc") for sid in (on_all, on_present)]
@@ -286,20 +286,20 @@ def test_the_same_counts_fail_on_all_members_and_pass_on_those_present(org):
 def test_a_simple_majority_must_exceed_half_of_all_members(org):
     session_id = held_session(org, ["n_bk_y_te", "n_bk_xa"])
     eligible = [user_id for user_id in MEMBER_IDS if user_id != "cm_y_te"]
-    half = run(org, council.record_tally, session_id, "n_bk_y_te", 4, 3, 1, eligible)
+    half = run(org, sessions.record_tally, session_id, "n_bk_y_te", 4, 3, 1, eligible)
     assert (half.passed, half.eligible, half.threshold, half.strict) == (False, 8, Fraction(1, 2), True)
-    majority = run(org, council.record_tally, session_id, "n_bk_xa", 5, 4, 0, MEMBER_IDS)
+    majority = run(org, sessions.record_tally, session_id, "n_bk_xa", 5, 4, 0, MEMBER_IDS)
     assert (majority.passed, majority.eligible) == (True, 9)
     assert item(org, session_id, "n_bk_xa").threshold == "> 0.5"
 
 
 def test_tallies_are_validated(org):
-    planned = run(org, council.schedule_session, "HD_TINH", WHEN, RULES_ALL, ["n_ttldxs_truong"])
-    refused(org, "session_not_held", council.record_tally, planned, "n_ttldxs_truong", 1, 0, 0, ["cm_chair"])
-    refused(org, "session_not_found", council.record_tally, "nope", "n_bk_xa", 1, 0, 0, ["cm_chair"])
+    planned = run(org, sessions.schedule_session, "HD_TINH", WHEN, RULES_ALL, ["n_ttldxs_truong"])
+    refused(org, "session_not_held", sessions.record_tally, planned, "n_ttldxs_truong", 1, 0, 0, ["cm_chair"])
+    refused(org, "session_not_found", sessions.record_tally, "nope", "n_bk_xa", 1, 0, 0, ["cm_chair"])
 
     session_id = held_session(org, ["n_bk_xa"], present=MEMBER_IDS[:7])
-    tally = council.record_tally
+    tally = sessions.record_tally
     refused(org, "nomination_not_on_agenda", tally, session_id, "n_bk_y_te", 1, 0, 0, ["cm_chair"])
     assert "yes" in refused(org, "invalid_tally", tally, session_id, "n_bk_xa", -1, 2, 0, ["cm_chair"])
     refused(org, "invalid_tally", tally, session_id, "n_bk_xa", 1.0, 0, 0, ["cm_chair"])
@@ -312,7 +312,7 @@ def test_tallies_are_validated(org):
 
     assert not run(org, tally, session_id, "n_bk_xa", 4, 2, 1, MEMBER_IDS[:7]).passed  # 4 of 9
     refused(org, "tally_already_recorded", tally, session_id, "n_bk_xa", 7, 0, 0, MEMBER_IDS[:7])
-    refused(org, "attendance_locked", council.record_attendance, session_id, MEMBER_IDS)
+    refused(org, "attendance_locked", sessions.record_attendance, session_id, MEMBER_IDS)
 
 
 def test_unresolved_public_notice_comments_block_the_vote(org):
@@ -321,14 +321,14 @@ def test_unresolved_public_notice_comments_block_the_vote(org):
         uow.commit()
     session_id = held_session(org, ["n_cstd_giao_duc"])
     eligible = [user_id for user_id in MEMBER_IDS if user_id != "cm_giao_duc"]
-    refused(org, "notice_comments_unresolved", council.record_tally, session_id, "n_cstd_giao_duc", 8, 0, 0, eligible)
+    refused(org, "notice_comments_unresolved", sessions.record_tally, session_id, "n_cstd_giao_duc", 8, 0, 0, eligible)
 
 
 def test_a_province_without_vote_rules_cannot_schedule(org):
     with org.uow() as uow:
         uow.session.add(RuleSet(id="RS_EMPTY", jurisdiction_id=PROVINCE, name="-", valid_from=date(2026, 1, 1)))
         uow.commit()
-    message = refused(org, "vote_rules_missing", council.schedule_session, "HD_TINH", WHEN, "RS_EMPTY", ["n_bk_xa"])
+    message = refused(org, "vote_rules_missing", sessions.schedule_session, "HD_TINH", WHEN, "RS_EMPTY", ["n_bk_xa"])
     assert "council_vote_rules.dmn" in message
 
 
@@ -340,7 +340,7 @@ def test_no_table_or_history_row_can_tell_who_voted_how(org):
     session_id = held_session(org, all_nominations(), present=PRESENT)
     for nomination_id in all_nominations():
         ballots = [user_id for user_id in BALLOTS if not voters(org, session_id, nomination_id)[user_id].recused]
-        run(org, council.record_tally, session_id, nomination_id, len(ballots) - 2, 1, 1, ballots)
+        run(org, sessions.record_tally, session_id, nomination_id, len(ballots) - 2, 1, 1, ballots)
 
     with org.database.connect() as connection:
         inspector = inspect(connection)
@@ -399,11 +399,11 @@ def sheet(scores: tuple[int, int]) -> dict[str, int]:
 
 
 def test_bloc_ranking_counts_peers_only_and_shows_self_scores(org, bloc):
-    run(org, council.set_bloc_criteria, bloc, 2025, CRITERIA)
+    run(org, blocs.set_bloc_criteria, bloc, 2025, CRITERIA)
     for scorer, scored in SHEETS.items():
-        run(org, council.record_bloc_scores, bloc, 2025, scorer, {unit: sheet(s) for unit, s in scored.items()})
+        run(org, blocs.record_bloc_scores, bloc, 2025, scorer, {unit: sheet(s) for unit, s in scored.items()})
 
-    ranking = run(org, council.bloc_ranking, bloc, 2025)
+    ranking = run(org, blocs.bloc_ranking, bloc, 2025)
     # With its own 100 counted, SO_GIAO_DUC (81.25) would overtake SO_Y_TE (80).
     order = ["SO_Y_TE", "SO_GIAO_DUC", "SO_TAI_CHINH", "SO_XAY_DUNG", "SO_CONG_THUONG"]
     assert [unit.unit_id for unit in ranking] == order
@@ -414,34 +414,34 @@ def test_bloc_ranking_counts_peers_only_and_shows_self_scores(org, bloc):
     assert (by_unit["SO_GIAO_DUC"].peer_average, by_unit["SO_GIAO_DUC"].self_score) == (75, 100)
     assert by_unit["SO_GIAO_DUC"].self_score_gap == 25
     # Separation of duties 4: a unit scored only by itself gets no average.
-    assert by_unit["SO_CONG_THUONG"] == council.RankedUnit("SO_CONG_THUONG", None, 100, None)
+    assert by_unit["SO_CONG_THUONG"] == blocs.RankedUnit("SO_CONG_THUONG", None, 100, None)
 
     # A sheet recorded again replaces the earlier one.
-    run(org, council.record_bloc_scores, bloc, 2025, "SO_XAY_DUNG", {"SO_GIAO_DUC": sheet((60, 40))})
-    by_unit = {unit.unit_id: unit for unit in run(org, council.bloc_ranking, bloc, 2025)}
+    run(org, blocs.record_bloc_scores, bloc, 2025, "SO_XAY_DUNG", {"SO_GIAO_DUC": sheet((60, 40))})
+    by_unit = {unit.unit_id: unit for unit in run(org, blocs.bloc_ranking, bloc, 2025)}
     assert by_unit["SO_GIAO_DUC"].peer_average == 85
 
 
 def test_bloc_scores_are_validated(org, bloc):
-    scores = council.record_bloc_scores
+    scores = blocs.record_bloc_scores
     refused(org, "bloc_criteria_missing", scores, bloc, 2025, "SO_Y_TE", {"SO_Y_TE": sheet((1, 1))})
-    refused(org, "invalid_criteria", council.set_bloc_criteria, bloc, 2025, [("A", "a", 10), ("A", "b", 5)])
-    refused(org, "invalid_criteria", council.set_bloc_criteria, bloc, 2025, [("A", "a", 0)])
-    refused(org, "bloc_not_found", council.set_bloc_criteria, "NOPE", 2025, CRITERIA)
-    run(org, council.set_bloc_criteria, bloc, 2025, CRITERIA)
+    refused(org, "invalid_criteria", blocs.set_bloc_criteria, bloc, 2025, [("A", "a", 10), ("A", "b", 5)])
+    refused(org, "invalid_criteria", blocs.set_bloc_criteria, bloc, 2025, [("A", "a", 0)])
+    refused(org, "bloc_not_found", blocs.set_bloc_criteria, "NOPE", 2025, CRITERIA)
+    run(org, blocs.set_bloc_criteria, bloc, 2025, CRITERIA)
     refused(org, "not_a_bloc_member", scores, bloc, 2025, "UBND_XA_A", {"SO_Y_TE": sheet((1, 1))})
     refused(org, "not_a_bloc_member", scores, bloc, 2025, "SO_Y_TE", {"UBND_XA_A": sheet((1, 1))})
     refused(org, "score_out_of_range", scores, bloc, 2025, "SO_Y_TE", {"SO_GIAO_DUC": sheet((61, 1))})
     refused(org, "score_out_of_range", scores, bloc, 2025, "SO_Y_TE", {"SO_GIAO_DUC": sheet((-1, 1))})
     refused(org, "incomplete_score_sheet", scores, bloc, 2025, "SO_Y_TE", {"SO_GIAO_DUC": {"NHIEM_VU": 10}})
     run(org, scores, bloc, 2025, "SO_Y_TE", {"SO_GIAO_DUC": sheet((50, 30))})
-    refused(org, "bloc_already_scored", council.set_bloc_criteria, bloc, 2025, CRITERIA)
+    refused(org, "bloc_already_scored", blocs.set_bloc_criteria, bloc, 2025, CRITERIA)
 
 
 def test_bloc_vote_returns_the_leader_or_none_on_a_tie(org, bloc):
-    leader = run(org, council.record_bloc_vote, bloc, 2025, {"SO_Y_TE": 3, "SO_GIAO_DUC": 1, "SO_TAI_CHINH": 1})
+    leader = run(org, blocs.record_bloc_vote, bloc, 2025, {"SO_Y_TE": 3, "SO_GIAO_DUC": 1, "SO_TAI_CHINH": 1})
     assert leader == "SO_Y_TE"
-    refused(org, "bloc_vote_already_recorded", council.record_bloc_vote, bloc, 2025, {"SO_Y_TE": 5})
-    refused(org, "not_a_bloc_member", council.record_bloc_vote, bloc, 2026, {"UBND_XA_A": 5})
-    refused(org, "invalid_tally", council.record_bloc_vote, bloc, 2026, {"SO_Y_TE": -1})
-    assert run(org, council.record_bloc_vote, bloc, 2026, {"SO_Y_TE": 2, "SO_GIAO_DUC": 2, "SO_XAY_DUNG": 1}) is None
+    refused(org, "bloc_vote_already_recorded", blocs.record_bloc_vote, bloc, 2025, {"SO_Y_TE": 5})
+    refused(org, "not_a_bloc_member", blocs.record_bloc_vote, bloc, 2026, {"UBND_XA_A": 5})
+    refused(org, "invalid_tally", blocs.record_bloc_vote, bloc, 2026, {"SO_Y_TE": -1})
+    assert run(org, blocs.record_bloc_vote, bloc, 2026, {"SO_Y_TE": 2, "SO_GIAO_DUC": 2, "SO_XAY_DUNG": 1}) is None

@@ -13,14 +13,15 @@ from sqlalchemy import func, select
 import engine
 from engine import history
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob
+from workflows.audit import queries as audit_queries
 from workflows.processes import services as ps
 
 CRASHING_CHILD = textwrap.dedent(
     """
     import os, sys
+    import engine
     from engine import history
     from workflows.bootstrap import bootstrap
-    from workflows.processes import services as ps
 
     original = history.append_events
 
@@ -30,7 +31,7 @@ CRASHING_CHILD = textwrap.dedent(
 
     history.append_events = append_then_die
     services = bootstrap(sys.argv[1])
-    ps.complete_task(services, sys.argv[2], "clerk_a", {"title": "Hồ sơ", "score": 70})
+    services.in_transaction(engine.complete_task, sys.argv[2], "clerk_a", {"title": "Hồ sơ", "score": 70})
     """
 )
 
@@ -69,8 +70,10 @@ def test_process_killed_before_commit_leaves_no_trace(review, database_url):
     assert child.returncode == 9, child.stderr
 
     assert _state(review, instance_id) == before
-    assert ps.verify_history(review).ok
-    ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})  # still completable
+    assert audit_queries.verify_history(review).ok
+    review.in_transaction(
+        engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70}
+    )  # still completable
     assert _state(review, instance_id)["events"] == before["events"] + 1
 
 
@@ -83,5 +86,5 @@ def test_error_after_writes_rolls_back_the_whole_step(review, monkeypatch):
 
     monkeypatch.setattr(history, "append_events", fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
+        review.in_transaction(engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
     assert _state(review, instance_id) == before

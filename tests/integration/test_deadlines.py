@@ -108,7 +108,7 @@ def test_an_overdue_step_tells_its_assignee_and_supervisor_and_shows_in_the_inbo
 def test_after_the_grace_period_the_step_is_reassigned_to_the_supervisor(province, clock):
     nomination_id = submitted(province, bk_tinh_candidate(province))
     task = open_task(province, nomination_id, "receive_nomination")
-    ps.claim_task(province, task.id, "chuyen.vien.1")
+    province.in_transaction(engine.claim_task, task.id, "chuyen.vien.1")
     with province.session_factory() as session:
         escalate_at = session.scalar(
             select(TimerJob.due_at).where(TimerJob.task_id == task.id, TimerJob.kind == "task_escalate")

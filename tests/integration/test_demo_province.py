@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.test_cli import ROOT
-from workflows import demo
-from workflows.awards import services as awards
+from workflows.awards import eligibility as awards
+from workflows.demo import province as demo
+from workflows.demo.queries import demo_users
+from workflows.demo.services import load_demo
 from workflows.nominations.models import Nomination
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def province(services):
-    demo.load_demo(services, ROOT / "bpmn")
+    load_demo(services, ROOT / "bpmn")
     return services
 
 
@@ -48,7 +50,7 @@ def test_every_award_passes_for_someone_and_fails_for_someone(province):
 
 
 def test_council_has_nine_members_and_every_role_is_held(province):
-    listing = demo.demo_users(province)
+    listing = demo_users(province)
     assert sum(1 for user in demo.USERS if user.council_position) == 9
     assert len(listing["users"]) >= 25
 

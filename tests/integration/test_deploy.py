@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from engine import DefinitionError
 from engine.models import DefinitionFile, ProcessDefinition
 from tests.conftest import FIXTURES
+from workflows.processes import queries as process_queries
 from workflows.processes import services as ps
 
 
@@ -40,7 +41,7 @@ def test_instances_start_on_the_latest_version(services, tmp_path):
     (bundle / "review.bpmn").write_text((bundle / "review.bpmn").read_text().replace("Two-level review", "Review v2"))
     (v2,) = ps.deploy(services, [bundle], "designer")
     result = ps.start_process(services, "review", "someone", {"unit": "unit:A"})
-    summaries = ps.definition_summaries(services)
+    summaries = process_queries.definition_summaries(services)
     assert [(s.version, s.instances) for s in summaries] == [(1, 0), (2, 1)]
     assert result.status == "running" and v2.version == 2
 

@@ -15,10 +15,10 @@ from engine.models import ProcessDefinition, ProcessInstance
 from tests.conftest import MIWG
 from tests.integration.conftest import sign_in
 from web import services as app_services
+from workflows.audit import queries as audit_queries
 from workflows.awards.models import RuleFile, RuleSetRevision
-from workflows.demo import RULE_SET
+from workflows.demo.province import RULE_SET
 from workflows.designs.models import Draft
-from workflows.processes import services as processes
 
 API = "/api/v1/designer"
 REASON = "Quy chế khen thưởng năm 2023"  # a deploy says why (operation log)
@@ -271,7 +271,7 @@ def test_migration_through_the_api_dry_run_then_apply(designer, demo_app):
     assert applied.get_json()["instances"][0]["moved"], applied.get_json()
     with services.session_factory() as session:
         assert session.get(ProcessInstance, instance_id).definition_id == _definition_id(session, process_id, 2)
-    history = processes.verify_history(services)
+    history = audit_queries.verify_history(services)
     assert history.ok
 
 

@@ -123,13 +123,17 @@ def test_each_rung_fires_at_its_time_not_before_and_is_recorded(ladder, clock):
     task = open_task(ladder, instance_id)
     assert (task.candidate_role, task.org_scope, task.claimed_by) == ("unit_head", "unit:A", None)
     with pytest.raises(engine.TaskNotAllowedError):
-        ps.complete_task(ladder, task.id, "clerk_a", {"title": "Hồ sơ", "score": 80})  # no longer theirs
-    ps.complete_task(ladder, task.id, "head_a", {"title": "Hồ sơ", "score": 80})  # the supervisor's now
+        ladder.in_transaction(
+            engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 80}
+        )  # no longer theirs
+    ladder.in_transaction(
+        engine.complete_task, task.id, "head_a", {"title": "Hồ sơ", "score": 80}
+    )  # the supervisor's now
 
 
 def test_escalation_releases_the_claim_of_the_late_assignee(ladder, clock):
     instance_id, prepare = start(ladder)
-    ps.claim_task(ladder, prepare.id, "clerk_a")
+    ladder.in_transaction(engine.claim_task, prepare.id, "clerk_a")
     clock.now = jobs(ladder, prepare.id)["task_escalate"].due_at
     assert run(ladder) == 3  # the reminder and the due time too, in order
     (escalated,) = events(ladder, instance_id, "TaskEscalated")
@@ -140,7 +144,7 @@ def test_escalation_releases_the_claim_of_the_late_assignee(ladder, clock):
 def test_a_task_that_ends_first_cancels_its_ladder_and_a_late_job_changes_nothing(ladder, clock):
     instance_id, prepare = start(ladder)
     rungs = jobs(ladder, prepare.id)
-    ps.complete_task(ladder, prepare.id, "clerk_a", {"title": "Hồ sơ", "score": 80})
+    ladder.in_transaction(engine.complete_task, prepare.id, "clerk_a", {"title": "Hồ sơ", "score": 80})
     assert {job.status for job in jobs(ladder, prepare.id).values()} == {"cancelled"}
     clock.now = rungs["task_escalate"].due_at
     run(ladder)  # the next task's jobs run; the ended task's do not
@@ -172,10 +176,10 @@ def test_a_step_back_after_a_return_resumes_or_restarts_its_clock(ladder, clock,
     ladder.deadlines = FixedLimit(TimeLimit(2, resume=resume))
     instance_id, prepare = start(ladder)
     clock.now = MONDAY + timedelta(days=1)  # used Tuesday
-    ps.complete_task(ladder, prepare.id, "clerk_a", {"title": "Hồ sơ", "score": 80})
+    ladder.in_transaction(engine.complete_task, prepare.id, "clerk_a", {"title": "Hồ sơ", "score": 80})
     clock.now = MONDAY + timedelta(days=3)  # returned on Thursday; the time it was away does not count
     approve = open_task(ladder, instance_id)
-    ps.complete_task(ladder, approve.id, "manager_a", {"decision": "reject"})
+    ladder.in_transaction(engine.complete_task, approve.id, "manager_a", {"decision": "reject"})
     again = open_task(ladder, instance_id)
     assert again.element_id == "prepare" and again.id != prepare.id
     assert again.due_at == due

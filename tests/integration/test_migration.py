@@ -15,6 +15,7 @@ from engine.migration import check_migration, migrate_instance
 from engine.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob
 from tests.conftest import FIXTURES
 from tests.integration.conftest import add_user
+from workflows.audit import queries as audit_queries
 from workflows.bootstrap import bootstrap
 from workflows.processes import services as ps
 
@@ -93,7 +94,7 @@ def _definition_of(services, instance_id) -> int:
 def test_dry_run_reports_movable_and_unmovable_instances_with_reasons_and_writes_nothing(services, versions):
     waiting = _start(services, "steps").instance_id
     drafted = _start(services, "steps")
-    ps.complete_task(services, drafted.opened[0].id, "clerk")
+    services.in_transaction(engine.complete_task, drafted.opened[0].id, "clerk")
     before = {i: _state(services, i) for i in (waiting, drafted.instance_id)}
 
     to_v2 = _check(services, [waiting, drafted.instance_id], versions["steps_v2"])
@@ -120,7 +121,7 @@ def test_dry_run_reports_movable_and_unmovable_instances_with_reasons_and_writes
 def test_apply_moves_the_instance_and_it_goes_on_on_the_new_version(services, versions, clock, database_url):
     started = _start(services, "steps")
     instance_id, draft = started.instance_id, started.opened[0]
-    ps.claim_task(services, draft.id, "clerk")
+    services.in_transaction(engine.claim_task, draft.id, "clerk")
     clock.advance(hours=1)
 
     result = _migrate(services, instance_id, versions["steps_v2"])
@@ -131,7 +132,7 @@ def test_apply_moves_the_instance_and_it_goes_on_on_the_new_version(services, ve
     assert (event.type, event.actor, event.reason) == ("InstanceMigrated", "admin", "the new version fixes the form")
     assert (event.data["from"]["version"], event.data["to"]["version"]) == (1, 2)
     assert event.data["to"]["definition_id"] == versions["steps_v2"]
-    assert ps.verify_history(services).ok
+    assert audit_queries.verify_history(services).ok
     (task,) = _open(services, instance_id)
     assert (task.id, task.claimed_by, task.due_at, task.created_at) == (
         draft.id,
@@ -144,14 +145,14 @@ def test_apply_moves_the_instance_and_it_goes_on_on_the_new_version(services, ve
     # A fresh runtime (no cached specs) loads the moved snapshot with version 2's spec.
     again = bootstrap(database_url, clock=clock)
     try:
-        check = ps.complete_task(again, draft.id, "clerk").opened[0]
+        check = again.in_transaction(engine.complete_task, draft.id, "clerk").opened[0]
         assert (check.element_id, check.name) == ("check", "Check")  # the step version 2 added
         assert check.due_at == datetime.fromisoformat("2026-03-04T17:00:00+00:00")  # its 2 working days
-        sign = ps.complete_task(again, check.id, "clerk").opened[0]
-        assert ps.complete_task(again, sign.id, "clerk").ended
+        sign = again.in_transaction(engine.complete_task, check.id, "clerk").opened[0]
+        assert again.in_transaction(engine.complete_task, sign.id, "clerk").ended
     finally:
         again.dispose()
-    assert ps.verify_history(services).ok
+    assert audit_queries.verify_history(services).ok
 
 
 def test_refused_move_leaves_the_instance_untouched_and_raises(services, versions):
@@ -221,7 +222,7 @@ def test_a_step_committed_after_the_read_wins_over_the_move(services, versions, 
         original = uow.runtime.migrate
 
         def claim_in_between(*args):
-            ps.claim_task(services, started.opened[0].id, "clerk")
+            services.in_transaction(engine.claim_task, started.opened[0].id, "clerk")
             return original(*args)
 
         monkeypatch.setattr(uow.runtime, "migrate", claim_in_between)
@@ -229,13 +230,13 @@ def test_a_step_committed_after_the_read_wins_over_the_move(services, versions, 
             migrate_instance(uow, instance_id, versions["steps_v2"], "admin", "new step")
     assert _definition_of(services, instance_id) == versions["steps_v1"]
     assert _open(services, instance_id)[0].claimed_by == "clerk"
-    assert ps.verify_history(services).ok
+    assert audit_queries.verify_history(services).ok
 
 
 def test_ended_instances_same_version_and_another_process_are_refused(services, versions):
     completed = _start(services, "steps")
-    sign = ps.complete_task(services, completed.opened[0].id, "clerk").opened[0]
-    ps.complete_task(services, sign.id, "clerk")
+    sign = services.in_transaction(engine.complete_task, completed.opened[0].id, "clerk").opened[0]
+    services.in_transaction(engine.complete_task, sign.id, "clerk")
     terminated = _start(services, "steps").instance_id
     ps.terminate(services, terminated, "admin", "withdrawn")
     running = _start(services, "steps").instance_id
@@ -278,7 +279,7 @@ def test_a_suspended_instance_moves_and_its_timer_jobs_stay_parked(services, ver
     assert ps.run_timers(services).done == 1
     (act,) = _open(services, instance_id)
     assert (act.element_id, act.name, act.due_at is not None) == ("act", "Act in time", True)  # version 2's settings
-    assert ps.verify_history(services).ok
+    assert audit_queries.verify_history(services).ok
 
 
 def test_a_waiting_bpmn_timer_keeps_its_job_and_still_fires(services, versions, clock):
@@ -300,14 +301,14 @@ def test_a_waiting_bpmn_timer_keeps_its_job_and_still_fires(services, versions, 
     assert _last_event(services, instance_id).type == "TimerFired"
     (act,) = _open(services, instance_id)
     assert (act.name, act.due_at) == ("Act in time", datetime.fromisoformat("2026-03-05T17:00:00+00:00"))
-    assert ps.complete_task(services, act.id, "clerk").ended
-    assert ps.verify_history(services).ok
+    assert services.in_transaction(engine.complete_task, act.id, "clerk").ended
+    assert audit_queries.verify_history(services).ok
 
 
 def test_a_changed_candidate_role_drops_the_claim(services, versions):
     started = _start(services, "steps")
     draft = started.opened[0]
-    ps.claim_task(services, draft.id, "clerk")
+    services.in_transaction(engine.claim_task, draft.id, "clerk")
 
     (check,) = _check(services, [started.instance_id], versions["steps_v4"])
     assert check.changes == (
@@ -319,8 +320,8 @@ def test_a_changed_candidate_role_drops_the_claim(services, versions):
     (task,) = _open(services, started.instance_id)
     assert (task.id, task.candidate_role, task.claimed_by, task.due_at) == (draft.id, "manager", None, draft.due_at)
     with pytest.raises(engine.TaskNotAllowedError):
-        ps.complete_task(services, draft.id, "clerk")
-    assert ps.complete_task(services, draft.id, "manager").opened[0].element_id == "sign"
+        services.in_transaction(engine.complete_task, draft.id, "clerk")
+    assert services.in_transaction(engine.complete_task, draft.id, "manager").opened[0].element_id == "sign"
 
 
 def test_an_instance_inside_a_subprocess_moves_unless_its_task_was_removed(services, versions):
@@ -331,8 +332,8 @@ def test_an_instance_inside_a_subprocess_moves_unless_its_task_was_removed(servi
     assert refused.reasons == ("task inner (userTask) is waiting at an element that version 3 removed",)
     _migrate(services, instance_id, versions["nested_v2"])
 
-    extra = ps.complete_task(services, inner.id, "clerk").opened[0]
+    extra = services.in_transaction(engine.complete_task, inner.id, "clerk").opened[0]
     assert extra.element_id == "extra"  # added inside the subprocess by version 2
-    after = ps.complete_task(services, extra.id, "clerk").opened[0]
-    assert ps.complete_task(services, after.id, "clerk").ended
-    assert ps.verify_history(services).ok
+    after = services.in_transaction(engine.complete_task, extra.id, "clerk").opened[0]
+    assert services.in_transaction(engine.complete_task, after.id, "clerk").ended
+    assert audit_queries.verify_history(services).ok

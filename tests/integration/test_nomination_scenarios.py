@@ -12,16 +12,16 @@ from sqlalchemy import select
 
 from engine import TaskDataError, TaskNotAllowedError, queries
 from engine.models import ProcessInstance
-from workflows import demo
+from workflows.audit import queries as audit_queries
 from workflows.awards.models import RuleFile
-from workflows.council import services as council
+from workflows.council import blocs, sessions
 from workflows.council.models import Decision, ItemVoter, SessionItem
+from workflows.demo import province as demo
 from workflows.errors import DomainError
-from workflows.nominations import services as nominations
+from workflows.nominations import creation, steps
 from workflows.nominations.models import Nomination
 from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Person, Restriction
 from workflows.org.models import RoleAssignment
-from workflows.processes import services as ps
 
 COUNCIL = "HDTDKT_NAM_DINH"
 MEMBERS = [
@@ -35,13 +35,6 @@ MEMBERS = [
     "ct.thanh.pho",
     "ct.hai.hau",
 ]
-
-
-def in_uow(services, operation, *args, **kwargs):
-    with services.uow() as uow:
-        result = operation(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def add_person(services, unit: str, *, ratings=None, titles=None, initiatives=(), restricted: str | None = None) -> str:
@@ -88,9 +81,8 @@ def bk_tinh_candidate(services, unit="SO_Y_TE", **changes) -> str:
 
 
 def nominate(services, person_id, award="BK_TINH", unit="SO_Y_TE", officer="tdkt.y.te", route="merit") -> str:
-    nomination = in_uow(
-        services,
-        nominations.create_nomination,
+    nomination = services.in_transaction(
+        creation.create_nomination,
         officer,
         campaign_id=demo.CAMPAIGN,
         award_code=award,
@@ -110,7 +102,7 @@ def status(services, nomination_id) -> str:
 def step(services, nomination_id, element, actor, data=None):
     """Complete the nomination's open task `element` as `actor`."""
     task = open_task(services, nomination_id, element)
-    return in_uow(services, nominations.complete_step, actor, task.id, data or {})
+    return services.in_transaction(steps.complete_step, actor, task.id, data or {})
 
 
 def open_task(services, nomination_id, element):
@@ -144,15 +136,14 @@ def submit_and_appraise(services, nomination_id, officer="tdkt.y.te", head="gd.y
 def council_session(services, nomination_ids, present=MEMBERS) -> str:
     with services.session_factory() as session:
         rule_set = session.get(Nomination, nomination_ids[0]).rule_set_id
-    session_id = in_uow(
-        services,
-        council.schedule_session,
+    session_id = services.in_transaction(
+        sessions.schedule_session,
         COUNCIL,
         datetime(2022, 12, 1, 2, 0, tzinfo=timezone.utc),
         rule_set,
         nomination_ids,
     )
-    in_uow(services, council.record_attendance, session_id, present)
+    services.in_transaction(sessions.record_attendance, session_id, present)
     return session_id
 
 
@@ -160,9 +151,8 @@ def vote(services, session_id, nomination_id, yes, no=0, abstain=0, voters=None)
     voters = (
         voters if voters is not None else eligible_voters(services, session_id, nomination_id)[: yes + no + abstain]
     )
-    return in_uow(
-        services,
-        nominations.record_council_vote,
+    return services.in_transaction(
+        steps.record_council_vote,
         "truong.ban",
         session_id,
         nomination_id,
@@ -204,7 +194,7 @@ def test_approved_end_to_end(province):
             "award",
             "chu.tich",
         )  # the demo signed 1/QĐ-UBND
-    assert ps.verify_history(province).ok
+    assert audit_queries.verify_history(province).ok
     with province.session_factory() as session:
         events = queries.instance_history(session, session.get(Nomination, nomination_id).instance_id)
     (council_step,) = [e for e in events if e.element_id == "council_vote"]
@@ -272,8 +262,10 @@ def test_council_without_quorum_must_be_rescheduled(province):
     with pytest.raises(DomainError):
         vote(province, session_id, nomination_id, yes=4, voters=["chu.tich", "pho.chu.tich", "gd.noi.vu", "truong.ban"])
     assert status(province, nomination_id) == "APPRAISED"
-    new_session = in_uow(province, council.reschedule_session, session_id, datetime(2022, 12, 8, tzinfo=timezone.utc))
-    in_uow(province, council.record_attendance, new_session, MEMBERS)
+    new_session = province.in_transaction(
+        sessions.reschedule_session, session_id, datetime(2022, 12, 8, tzinfo=timezone.utc)
+    )
+    province.in_transaction(sessions.record_attendance, new_session, MEMBERS)
     vote(province, new_session, nomination_id, yes=8)
     assert status(province, nomination_id) == "COUNCIL_VOTED"
 
@@ -377,7 +369,7 @@ def test_revocation_of_a_decided_award(province):
     step(province, nomination_id, "sign_decision", "chu.tich")
     step(province, nomination_id, "notify_result", "chuyen.vien.2")
 
-    in_uow(province, nominations.start_revocation, "chuyen.vien.1", nomination_id)
+    province.in_transaction(steps.start_revocation, "chuyen.vien.1", nomination_id)
     step(
         province,
         nomination_id,
@@ -397,7 +389,7 @@ def test_revocation_of_a_decided_award(province):
             "3/QĐ-UBND",
         )
     with pytest.raises(DomainError):
-        in_uow(province, nominations.start_revocation, "chuyen.vien.1", nomination_id)
+        province.in_transaction(steps.start_revocation, "chuyen.vien.1", nomination_id)
 
 
 def test_ad_hoc_route_is_shorter(province):
@@ -424,14 +416,14 @@ def test_public_notice_waits_ten_working_days_and_for_resolved_comments(province
     nomination_id = nominate(province, person_id, award="CSTD_TQ", unit="SO_GD_DT", officer="tdkt.giao.duc")
     submit_and_appraise(province, nomination_id, officer="tdkt.giao.duc", head="gd.giao.duc", bloc_head="gd.giao.duc")
     assert status(province, nomination_id) == "PUBLIC_NOTICE"
-    comment = in_uow(province, nominations.add_notice_comment, nomination_id, "Đề nghị làm rõ sáng kiến")
+    comment = province.in_transaction(steps.add_notice_comment, nomination_id, "Đề nghị làm rõ sáng kiến")
     with pytest.raises(DomainError, match="public notice runs"):
         step(province, nomination_id, "close_public_notice", "chuyen.vien.1")
     clock.advance(days=15)
     with pytest.raises(DomainError) as caught:
         step(province, nomination_id, "close_public_notice", "chuyen.vien.1")
     assert caught.value.code == "comments_unresolved"
-    in_uow(province, nominations.resolve_notice_comment, "chuyen.vien.1", comment.id, "Đã xác minh, đúng sự thật")
+    province.in_transaction(steps.resolve_notice_comment, "chuyen.vien.1", comment.id, "Đã xác minh, đúng sự thật")
     step(province, nomination_id, "close_public_notice", "chuyen.vien.1")
     assert status(province, nomination_id) == "APPRAISED"
 
@@ -439,30 +431,29 @@ def test_public_notice_waits_ten_working_days_and_for_resolved_comments(province
 def test_bloc_scores_and_votes_for_its_leading_unit_before_co_tinh(province):
     members = ["TP_NAM_DINH", "HAI_HAU", "GIAO_THUY", "Y_YEN"]
     with province.uow() as uow:
-        council.set_bloc_criteria(
+        blocs.set_bloc_criteria(
             uow, "CUM_HUYEN", 2022, [("kinh_te", "Phát triển kinh tế", 50), ("xa_hoi", "An sinh xã hội", 50)]
         )
         for scorer in members:
-            council.record_bloc_scores(
+            blocs.record_bloc_scores(
                 uow,
                 "CUM_HUYEN",
                 2022,
                 scorer,
                 {unit: {"kinh_te": 45 if unit == "TP_NAM_DINH" else 35, "xa_hoi": 40} for unit in members},
             )
-        ranking = council.bloc_ranking(uow, "CUM_HUYEN", 2022)
+        ranking = blocs.bloc_ranking(uow, "CUM_HUYEN", 2022)
         uow.commit()
     assert ranking[0].unit_id == "TP_NAM_DINH"
     with pytest.raises(DomainError):
-        in_uow(province, nominations.choose_bloc_leader, "ct.hai.hau", "CUM_HUYEN", 2022, {"TP_NAM_DINH": 4})
-    leader = in_uow(
-        province, nominations.choose_bloc_leader, "ct.thanh.pho", "CUM_HUYEN", 2022, {"TP_NAM_DINH": 3, "HAI_HAU": 1}
+        province.in_transaction(blocs.choose_bloc_leader, "ct.hai.hau", "CUM_HUYEN", 2022, {"TP_NAM_DINH": 4})
+    leader = province.in_transaction(
+        blocs.choose_bloc_leader, "ct.thanh.pho", "CUM_HUYEN", 2022, {"TP_NAM_DINH": 3, "HAI_HAU": 1}
     )
     assert leader == "TP_NAM_DINH"
 
-    nomination = in_uow(
-        province,
-        nominations.create_nomination,
+    nomination = province.in_transaction(
+        creation.create_nomination,
         "tdkt.thanh.pho",
         campaign_id=demo.CAMPAIGN,
         award_code="CO_TINH",

@@ -10,8 +10,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
+import engine
 from engine import queries
 from tests.integration.conftest import add_user
+from workflows.notifications import feed
+from workflows.notifications import queries as notification_queries
 from workflows.notifications import services as notifications
 from workflows.notifications.models import DigestRun, MailOutbox, Notification
 from workflows.org.models import User
@@ -31,7 +34,7 @@ def start_review(review, unit: str) -> str:
 
 def notify(services, users, kind="task_reminder", **data) -> int:
     with services.uow() as uow:
-        count = notifications.notify(uow, users, kind, data={"task_name": "Lập hồ sơ", **data})
+        count = feed.notify(uow, users, kind, data={"task_name": "Lập hồ sơ", **data})
         uow.commit()
     return count
 
@@ -48,7 +51,7 @@ def digests(services) -> dict[str, dict]:
 
 
 def build(services, owner: str = "scheduler"):
-    return notifications.build_daily_digest(services.uow, owner=owner, hour=HOUR)
+    return notifications.build_daily_digest(services, owner=owner, hour=HOUR)
 
 
 # --- notify, counts and marking ---------------------------------------------------------------------
@@ -66,26 +69,26 @@ def test_notify_writes_one_notification_per_distinct_active_user(review):
 
 def test_an_unknown_kind_is_refused(review):
     with review.uow() as uow, pytest.raises(ValueError, match="unknown notification kind"):
-        notifications.notify(uow, ["clerk_a"], "party_invitation")
+        feed.notify(uow, ["clerk_a"], "party_invitation")
 
 
 def test_unread_counts_and_marking_one_or_all_read(review, clock):
     for _ in range(3):
         notify(review, ["clerk_a", "clerk_b"])
     first, second, third = sorted(n.id for n in notes(review, "clerk_a"))
-    page = notifications.notification_page(review, "clerk_a", per_page=2)
+    page = notification_queries.notification_page(review, "clerk_a", per_page=2)
     assert (page.total, page.unread_count, page.pages, len(page.items)) == (3, 3, 2, 2)
 
     assert notifications.mark_notifications_read(review, "clerk_a", [second]) == notifications.ReadResult(1, 2)
     assert notifications.mark_notifications_read(review, "clerk_a", [second]).marked == 0  # already read
     with review.session_factory() as session:
-        assert notifications.unread_count(session, "clerk_a") == 2
-        assert [n.read for n in notifications.notifications_of(session, "clerk_a", 10)] == [False, True, False]
-        assert notifications.notifications_of(session, "clerk_a", 10)[1].read_at == clock.now
+        assert feed.unread_count(session, "clerk_a") == 2
+        assert [n.read for n in feed.notifications_of(session, "clerk_a", 10)] == [False, True, False]
+        assert feed.notifications_of(session, "clerk_a", 10)[1].read_at == clock.now
 
     assert notifications.mark_notifications_read(review, "clerk_a") == notifications.ReadResult(2, 0)
     with review.session_factory() as session:
-        assert notifications.unread_count(session, "clerk_b") == 3  # another user's are untouched
+        assert feed.unread_count(session, "clerk_b") == 3  # another user's are untouched
 
 
 def test_another_users_notification_cannot_be_marked_read(review):
@@ -101,7 +104,7 @@ def test_notifications_are_listed_newest_first(review, clock):
         notify(review, ["clerk_a"], task_name=name)
         clock.advance(minutes=1)
     with review.session_factory() as session:
-        listed = notifications.notifications_of(session, "clerk_a", limit=2, offset=1)
+        listed = feed.notifications_of(session, "clerk_a", limit=2, offset=1)
     assert [n.data["task_name"] for n in listed] == ["hai", "một"]
 
 
@@ -117,7 +120,7 @@ def tasks(review, clock):
         uow.session.execute(update(User).where(User.id == "clerk_a").values(email="clerk_a@namdinh.thidua.example"))
         uow.commit()
     a, b = start_review(review, "unit:A"), start_review(review, "unit:B")
-    ps.claim_task(review, a, "clerk_a")
+    review.in_transaction(engine.claim_task, a, "clerk_a")
     return {"a": a, "b": b}
 
 

@@ -16,10 +16,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
+import engine
 from engine import queries
 from engine.models import HumanTask
 from web import config as web_config
 from web import scheduler
+from workflows.notifications import feed, mail
 from workflows.notifications import services as notifications
 from workflows.notifications.models import MAIL_PENDING, MAIL_SENDING, MAIL_SENT, DigestRun, MailOutbox
 from workflows.org.models import User
@@ -83,8 +85,8 @@ def running_smtp(smtp):
     return smtp
 
 
-def sender_for(port: int, timeout: float = 5) -> notifications.SmtpSender:
-    return notifications.SmtpSender("127.0.0.1", port, from_address=f"thidua@{DOMAIN}", timeout=timeout)
+def sender_for(port: int, timeout: float = 5) -> mail.SmtpSender:
+    return mail.SmtpSender("127.0.0.1", port, from_address=f"thidua@{DOMAIN}", timeout=timeout)
 
 
 def give_emails(services, *usernames: str) -> None:
@@ -104,7 +106,7 @@ def prepare_task(review, unit: str = "unit:A") -> HumanTask:
 def notify(services, users, kind="task_due", task=None, **data) -> None:
     payload = {"task_name": "Thẩm định hồ sơ", "nomination": "CSTD_TINH – Nguyễn Thị Thanh", **data}
     with services.uow() as uow:
-        notifications.notify(
+        feed.notify(
             uow,
             users,
             kind,
@@ -122,7 +124,7 @@ def outbox(services) -> list[MailOutbox]:
 
 
 def deliver(services, port: int, owner: str = "scheduler", **kwargs) -> notifications.DeliverySummary:
-    return notifications.deliver_mail(services.uow, sender_for(port), owner=owner, **kwargs)
+    return notifications.deliver_mail(services, sender_for(port), owner=owner, **kwargs)
 
 
 def test_a_notification_arrives_by_mail_in_vietnamese_with_the_task_link(review, clock, running_smtp):
@@ -141,7 +143,7 @@ def test_a_notification_arrives_by_mail_in_vietnamese_with_the_task_link(review,
     body = message.get_content()
     assert "Nhiệm vụ «Thẩm định hồ sơ» của hồ sơ CSTD_TINH – Nguyễn Thị Thanh" in body
     assert f"{BASE_URL}/tasks/{task.id}" in body
-    assert notifications.local_text(due) in body
+    assert mail.local_text(due) in body
     (row,) = outbox(review)
     assert (row.status, row.attempts, row.sent_at) == (MAIL_SENT, 1, clock.now)
     assert deliver(review, running_smtp.port).claimed == 0
@@ -212,7 +214,7 @@ def test_a_crashed_senders_mails_are_taken_over_after_its_lock_expires(review, c
     give_emails(review, "clerk_a", "clerk_b")
     notify(review, ["clerk_a", "clerk_b"])
     with pytest.raises(Crash):
-        notifications.deliver_mail(review.uow, CrashingSender(), owner="dead", lock_seconds=60)
+        notifications.deliver_mail(review, CrashingSender(), owner="dead", lock_seconds=60)
     assert {(row.status, row.lock_owner) for row in outbox(review)} == {(MAIL_SENDING, "dead")}
 
     clock.advance(seconds=59)
@@ -242,7 +244,7 @@ def test_a_slow_sender_does_not_send_what_another_took_over(review, clock, runni
             if len(sends) == 2:
                 assert deliver(review, running_smtp.port, "other", lock_seconds=60).sent == 1
 
-    summary = notifications.deliver_mail(review.uow, SlowSender(), owner="slow", lock_seconds=60)
+    summary = notifications.deliver_mail(review, SlowSender(), owner="slow", lock_seconds=60)
 
     assert (summary.claimed, summary.sent) == (3, 2)
     received = sorted(recipients[0] for recipients, _ in running_smtp.messages)
@@ -261,7 +263,7 @@ def test_completing_a_task_never_waits_on_a_hanging_mail_server(review, clock):
         timeout = 3
         delivery = threading.Thread(
             target=notifications.deliver_mail,
-            args=(review.uow, sender_for(hanging.getsockname()[1], timeout=timeout)),
+            args=(review, sender_for(hanging.getsockname()[1], timeout=timeout)),
             kwargs={"owner": "scheduler"},
         )
         delivery.start()
@@ -269,7 +271,7 @@ def test_completing_a_task_never_waits_on_a_hanging_mail_server(review, clock):
         connection, _ = hanging.accept()  # the sender is now waiting for the server's greeting
 
         started = time.monotonic()
-        result = ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
+        result = review.in_transaction(engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
         elapsed = time.monotonic() - started
 
         assert delivery.is_alive()  # the mail was still being sent meanwhile

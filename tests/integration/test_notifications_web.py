@@ -13,7 +13,7 @@ from engine import queries
 from tests.integration.conftest import sign_in
 from web import services as app_services
 from workflows.accounts import services as accounts
-from workflows.notifications import services as notifications
+from workflows.notifications import feed
 from workflows.notifications.models import Notification
 
 USER, OTHER = "gd.y.te", "tdkt.y.te"
@@ -39,7 +39,7 @@ def notify(app, user: str, task, kind: str = "task_due", **data) -> int:
     services = app_services(app)
     payload = {"task_name": task.name, "nomination": "LDTT – Trần Thị Thu Hà", "due_at": "2022-11-03T17:00:00+00:00"}
     with services.uow() as uow:
-        notifications.notify(uow, [user], kind, task_id=task.id, instance_id=task.instance_id, data=payload | data)
+        feed.notify(uow, [user], kind, task_id=task.id, instance_id=task.instance_id, data=payload | data)
         uow.commit()
     with services.session_factory() as session:
         return session.scalar(

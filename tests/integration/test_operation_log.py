@@ -24,19 +24,22 @@ from tests.conftest import FIXTURES
 from tests.integration.conftest import ROOT, add_user, sign_in, tamper
 from tests.integration.test_escalation import LADDER, PROCESS_TAG
 from web import services as app_services
-from workflows import retention
 from workflows.accounts import services as accounts
+from workflows.accounts.services import principal_of_user
 from workflows.audit import operations
+from workflows.audit import queries as audit_queries
+from workflows.audit import services as retention
 from workflows.audit.models import OperationEntry
 from workflows.bootstrap import bootstrap
 from workflows.calendar import services as calendar
 from workflows.calendar.models import DAY_OFF, CalendarOverride
-from workflows.demo import PROVINCE, RULE_SET
+from workflows.demo.province import PROVINCE, RULE_SET
 from workflows.designs import services as designs
 from workflows.designs.models import Draft
 from workflows.errors import DomainError, NotFoundError
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as ps
+from workflows.tasks import services as tasks
 
 MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 FRIDAY = date(2026, 3, 13)
@@ -140,8 +143,8 @@ def test_a_refused_act_leaves_no_entry(review):
 def test_a_delegation_leaves_one_entry_with_the_assignee_before_and_after(review):
     instance_id = start_review(review)
     task = open_task(review, instance_id)
-    ps.claim_task(review, task.id, "clerk_a")
-    ps.delegate_task(review, task.id, "clerk_a", "clerk_manager_a", "nghỉ phép đến thứ hai")
+    review.in_transaction(engine.claim_task, task.id, "clerk_a")
+    tasks.delegate(review, principal_of_user(review, "clerk_a"), task.id, "clerk_manager_a", "nghỉ phép đến thứ hai")
     entry = the_entry(review)
     assert (entry.action, entry.actor, entry.subject_type, entry.subject_id, entry.reason) == (
         "reassign",
@@ -237,14 +240,14 @@ def test_a_migration_leaves_one_entry_per_moved_instance_and_none_for_a_failed_o
 
 
 def test_calendar_overrides_set_and_removed_are_logged_and_removal_needs_a_reason(services):
-    calendar.run(services, calendar.set_override, "admin", FRIDAY, DAY_OFF, "Công văn 123/BNV")
-    calendar.run(services, calendar.set_override, "admin", FRIDAY, DAY_OFF, "Công văn 124/BNV thay thế")
+    calendar.set_override(services, "admin", FRIDAY, DAY_OFF, "Công văn 123/BNV")
+    calendar.set_override(services, "admin", FRIDAY, DAY_OFF, "Công văn 124/BNV thay thế")
     with pytest.raises(DomainError) as refused:
-        calendar.run(services, calendar.remove_override, "admin", FRIDAY, "")
+        calendar.remove_override(services, "admin", FRIDAY, "")
     assert refused.value.code == "reason_required"
     with services.session_factory() as session:
         assert session.get(CalendarOverride, FRIDAY) is not None
-    calendar.run(services, calendar.remove_override, "admin", FRIDAY, "Bộ hủy ngày nghỉ")
+    calendar.remove_override(services, "admin", FRIDAY, "Bộ hủy ngày nghỉ")
     entries = logged(services, subject_type="calendar_day", subject_id="2026-03-13")
     assert [(e.action, e.reason, e.old, e.new) for e in entries] == [
         ("calendar_override_set", "Công văn 123/BNV", None, {"kind": DAY_OFF, "note": "Công văn 123/BNV"}),
@@ -262,7 +265,7 @@ def test_an_admin_removing_a_calendar_change_without_a_reason_gets_the_form_back
     client = demo_app.test_client()
     token = sign_in(client, "admin")
     services = app_services(demo_app)
-    calendar.run(services, calendar.set_override, "admin", date(2026, 9, 3), DAY_OFF, "Nghỉ thêm")
+    calendar.set_override(services, "admin", date(2026, 9, 3), DAY_OFF, "Nghỉ thêm")
     refused = client.post("/admin/calendar/overrides/2026-09-03/remove", data={"csrf_token": token})
     assert refused.status_code == 400 and 'data-error-for="reason"' in refused.get_data(as_text=True)
     with services.session_factory() as session:
@@ -437,7 +440,7 @@ def test_the_users_command_changes_roles_with_a_reason(environment):
 
 def three_entries(services) -> None:
     for day, note in ((date(2026, 3, 13), "một"), (date(2026, 3, 20), "hai"), (date(2026, 3, 27), "ba")):
-        calendar.run(services, calendar.set_override, "admin", day, DAY_OFF, note)
+        calendar.set_override(services, "admin", day, DAY_OFF, note)
 
 
 LOG_TABLES = ("operation_log", "operation_log_head")
@@ -445,7 +448,7 @@ LOG_TABLES = ("operation_log", "operation_log_head")
 
 def test_an_intact_log_verifies_and_each_entry_links_to_the_previous(services):
     three_entries(services)
-    assert operations.verify_log(services) == operations.LogVerification(3, None)
+    assert audit_queries.verify_log(services) == operations.LogVerification(3, None)
     with services.session_factory() as session:
         rows = session.scalars(select(OperationEntry).order_by(OperationEntry.id)).all()
     assert [row.id for row in rows] == [1, 2, 3]
@@ -467,7 +470,7 @@ def test_the_database_refuses_to_change_or_delete_entries_or_move_the_head_back(
     with pytest.raises(DatabaseError, match="operation_log"):
         with services.database.begin() as connection:
             connection.execute(text(statement))
-    assert operations.verify_log(services).ok
+    assert audit_queries.verify_log(services).ok
 
 
 def test_a_blank_reason_is_refused_by_the_database_too(services):
@@ -498,7 +501,7 @@ def test_a_blank_reason_is_refused_by_the_database_too(services):
 def test_an_edited_or_deleted_entry_is_detected(services, statements, found):
     three_entries(services)
     tamper(services, LOG_TABLES, *statements)
-    verification = operations.verify_log(services)
+    verification = audit_queries.verify_log(services)
     assert not verification.ok and verification.broken.startswith(found), verification.broken
 
 
@@ -509,7 +512,7 @@ def test_concurrent_acts_append_one_after_another(services, database_url, clock)
 
     def act(app_services, mine):
         for day in mine:
-            calendar.run(app_services, calendar.set_override, "admin", day, DAY_OFF, f"nghỉ {day}")
+            calendar.set_override(app_services, "admin", day, DAY_OFF, f"nghỉ {day}")
 
     try:
         threads = [
@@ -523,7 +526,7 @@ def test_concurrent_acts_append_one_after_another(services, database_url, clock)
     finally:
         other.dispose()
     assert sorted(e.subject_id for e in logged(services)) == sorted(day.isoformat() for day in days)
-    assert operations.verify_log(services) == operations.LogVerification(len(days), None)
+    assert audit_queries.verify_log(services) == operations.LogVerification(len(days), None)
 
 
 def test_a_swapped_entry_is_detected(services):
@@ -535,7 +538,7 @@ def test_a_swapped_entry_is_detected(services):
         "UPDATE operation_log SET id = 2 WHERE id = 3",
         "UPDATE operation_log SET id = 3 WHERE id = 99",
     )
-    assert operations.verify_log(services).broken.startswith("entry 2: does not link")
+    assert audit_queries.verify_log(services).broken.startswith("entry 2: does not link")
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -543,7 +546,7 @@ def test_a_swapped_entry_is_detected(services):
 
 def test_auditors_see_the_log_newest_first_with_reasons_and_values(demo_app):
     services = app_services(demo_app)
-    calendar.run(services, calendar.set_override, "admin", date(2026, 9, 3), DAY_OFF, "Nghỉ thêm dịp Quốc khánh")
+    calendar.set_override(services, "admin", date(2026, 9, 3), DAY_OFF, "Nghỉ thêm dịp Quốc khánh")
     accounts.grant_role(services, "admin", "chuyen.vien.2", "auditor", J, "Thanh tra công vụ năm 2022")
     client = demo_app.test_client()
     sign_in(client, "thanh.tra")
@@ -571,7 +574,7 @@ def test_auditors_see_the_log_newest_first_with_reasons_and_values(demo_app):
 def test_the_log_is_paged(demo_app):
     services = app_services(demo_app)
     for n in range(51):
-        calendar.run(services, calendar.set_override, "admin", date(2026, 9, 3), DAY_OFF, f"lần {n}")
+        calendar.set_override(services, "admin", date(2026, 9, 3), DAY_OFF, f"lần {n}")
     client = demo_app.test_client()
     sign_in(client, "thanh.tra")
     first = client.get("/audit/operations").get_data(as_text=True)

@@ -17,8 +17,8 @@ import pytest
 from engine import queries
 from tests.conftest import FIXTURES
 from tests.integration.test_cli import ROOT
+from workflows.audit import queries as audit_queries
 from workflows.bootstrap import bootstrap
-from workflows.processes import services as ps
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -104,7 +104,7 @@ def test_scheduler_fires_a_due_timer_and_stops_on_sigterm(environment):
         (task,) = wait_for(act_is_open)
         assert task.element_id == "act"
         assert any("heartbeat: 1 jobs claimed, 1 done" in line for line in output)
-        assert ps.verify_history(services).ok
+        assert audit_queries.verify_history(services).ok
     finally:
         services.dispose()
         returncode = stop(scheduler)

@@ -25,6 +25,7 @@ from tests.integration.test_nomination_scenarios import (
     submit_and_appraise,
     vote,
 )
+from workflows.audit import queries as audit_queries
 from workflows.nominations.models import Nomination
 from workflows.processes import services as ps
 
@@ -56,7 +57,7 @@ def test_a_completed_nomination_replays_to_its_stored_snapshot_and_nothing_is_wr
     instance_id = _decided(province)
     before = _stored(province, instance_id)
 
-    replay = ps.replay(province, instance_id)
+    replay = audit_queries.replay(province, instance_id)
 
     assert replay.ok and replay.snapshot_matches is True and replay.snapshot_differences == ()
     assert replay.at == replay.head == len(replay.steps) == before[1]
@@ -75,8 +76,8 @@ def test_replay_at_an_event_shows_the_path_so_far_and_what_waits_there(province)
         ).all()
     drafted = next(e.seq for e in events if e.type == "TaskCompleted" and e.element_id == "draft_nomination")
 
-    at_start = ps.replay(province, instance_id, at=1)
-    at_draft = ps.replay(province, instance_id, at=drafted)
+    at_start = audit_queries.replay(province, instance_id, at=1)
+    at_draft = audit_queries.replay(province, instance_id, at=drafted)
 
     assert at_start.ok and at_start.snapshot_matches is None  # not at the end: nothing to compare
     assert at_start.states.active == {"draft_nomination"}
@@ -91,7 +92,7 @@ def test_a_running_nomination_replays_to_its_open_tasks(province):
     nomination_id = nominate(province, bk_tinh_candidate(province))
     step(province, nomination_id, "draft_nomination", "tdkt.y.te", {"summary": "Thành tích"})
 
-    replay = ps.replay(province, _instance_of(province, nomination_id))
+    replay = audit_queries.replay(province, _instance_of(province, nomination_id))
 
     assert replay.ok and replay.snapshot_matches is True
     assert replay.states.active == {"sign_nomination"}
@@ -106,7 +107,7 @@ def test_a_returned_and_resubmitted_nomination_replays(province):
     step(province, nomination_id, "supplement_nomination", "tdkt.y.te", {"supplement_note": "Đã bổ sung"})
     step(province, nomination_id, "receive_nomination", "chuyen.vien.1", {"complete": True})
 
-    replay = ps.replay(province, _instance_of(province, nomination_id))
+    replay = audit_queries.replay(province, _instance_of(province, nomination_id))
 
     assert replay.ok and replay.snapshot_matches is True
     received = [s for s in replay.steps if s.element_id == "receive_nomination" and s.type == "TaskCompleted"]
@@ -126,10 +127,10 @@ def test_a_migrated_instance_replays_across_both_versions(services):
         engine.migrate_instance(uow, started.instance_id, target, "admin", "the new version adds a check")
         uow.commit()
     draft = started.opened[0]
-    check = ps.complete_task(services, draft.id, "clerk").opened[0]
+    check = services.in_transaction(engine.complete_task, draft.id, "clerk").opened[0]
     assert check.element_id == "check"  # only version 2 has it
 
-    replay = ps.replay(services, started.instance_id)
+    replay = audit_queries.replay(services, started.instance_id)
 
     assert [s.type for s in replay.steps] == ["InstanceStarted", "InstanceMigrated", "TaskCompleted"]
     assert replay.ok and replay.snapshot_matches is True
@@ -150,7 +151,7 @@ def test_a_tampered_snapshot_is_caught_by_replay(province):
     with province.database.begin() as connection:
         connection.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id).values(snapshot=snapshot))
 
-    replay = ps.replay(province, instance_id)
+    replay = audit_queries.replay(province, instance_id)
 
     assert replay.mismatch is None  # every event agrees: the snapshot is what was changed
     assert replay.snapshot_matches is False and not replay.ok
@@ -179,7 +180,7 @@ def test_a_tampered_event_is_flagged_where_it_starts(province):
         ),
     )
 
-    replay = ps.replay(province, instance_id)
+    replay = audit_queries.replay(province, instance_id)
 
     assert replay.mismatch.seq == seq and "hash" in replay.mismatch.detail
     assert all(s.ok for s in replay.steps[:-1]) and len(replay.steps) == seq
@@ -205,7 +206,7 @@ def test_an_event_that_does_not_fit_the_process_is_flagged(province):
         )
         uow.commit()
 
-    replay = ps.replay(province, instance_id)
+    replay = audit_queries.replay(province, instance_id)
 
     assert replay.mismatch.seq == rows[0]["seq"]
     assert replay.mismatch.detail == "appraise is not waiting in the rebuilt workflow"
@@ -213,12 +214,12 @@ def test_an_event_that_does_not_fit_the_process_is_flagged(province):
 
 def test_an_event_outside_the_history_is_refused(province):
     instance_id = _instance_of(province, nominate(province, bk_tinh_candidate(province)))
-    head = ps.replay(province, instance_id).head
+    head = audit_queries.replay(province, instance_id).head
     for at in (0, head + 1):
         with pytest.raises(ReplayRangeError, match=f"events 1 to {head}"):
-            ps.replay(province, instance_id, at=at)
+            audit_queries.replay(province, instance_id, at=at)
     with pytest.raises(engine.InstanceNotFoundError):
-        ps.replay(province, "no-such-instance")
+        audit_queries.replay(province, "no-such-instance")
 
 
 def test_the_replay_command_prints_each_step_and_fails_on_a_tampered_instance(environment):

@@ -55,7 +55,7 @@ def test_a_user_outside_the_role_or_scope_cannot_complete(review):
     task = only_task(review, instance_id)
     for outsider in ("clerk_b", "manager_a"):
         with pytest.raises(TaskNotAllowedError):
-            ps.complete_task(review, task.id, outsider, {"title": "x", "score": 10})
+            review.in_transaction(engine.complete_task, task.id, outsider, {"title": "x", "score": 10})
     assert only_task(review, instance_id).id == task.id
 
 
@@ -63,10 +63,10 @@ def test_form_data_is_validated_against_the_schema_and_names_the_field(review):
     instance_id = start(review).instance_id
     task = only_task(review, instance_id)
     with pytest.raises(TaskDataError) as caught:
-        ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 130})
+        review.in_transaction(engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 130})
     assert set(caught.value.errors) == {"score"}
     with pytest.raises(TaskDataError) as caught:
-        ps.complete_task(review, task.id, "clerk_a", {"score": 10})
+        review.in_transaction(engine.complete_task, task.id, "clerk_a", {"score": 10})
     assert set(caught.value.errors) == {"title"}
     assert only_task(review, instance_id).id == task.id
 
@@ -74,21 +74,21 @@ def test_form_data_is_validated_against_the_schema_and_names_the_field(review):
 def test_full_run_through_dmn_gateway_loop_and_end(review):
     instance_id = start(review).instance_id
     prepare = only_task(review, instance_id)
-    ps.complete_task(review, prepare.id, "clerk_manager_a", {"title": "Hồ sơ", "score": 95})
+    review.in_transaction(engine.complete_task, prepare.id, "clerk_manager_a", {"title": "Hồ sơ", "score": 95})
 
     approve = only_task(review, instance_id)
     assert (approve.element_id, approve.candidate_role) == ("approve", "manager")
     with pytest.raises(TaskNotAllowedError, match="four eyes"):
-        ps.complete_task(review, approve.id, "clerk_manager_a", {"decision": "approve"})
+        review.in_transaction(engine.complete_task, approve.id, "clerk_manager_a", {"decision": "approve"})
 
     # Rejection loops back to prepare; the DMN graded the first score "excellent".
-    ps.complete_task(review, approve.id, "manager_a", {"decision": "reject"})
+    review.in_transaction(engine.complete_task, approve.id, "manager_a", {"decision": "reject"})
     prepare_again = only_task(review, instance_id)
     assert prepare_again.element_id == "prepare" and prepare_again.id != prepare.id
 
-    ps.complete_task(review, prepare_again.id, "clerk_a", {"title": "Hồ sơ", "score": 60})
+    review.in_transaction(engine.complete_task, prepare_again.id, "clerk_a", {"title": "Hồ sơ", "score": 60})
     approve_again = only_task(review, instance_id)
-    result = ps.complete_task(review, approve_again.id, "manager_a2", {"decision": "approve"})
+    result = review.in_transaction(engine.complete_task, approve_again.id, "manager_a2", {"decision": "approve"})
     assert result.ended and result.status == "completed"
     assert open_tasks(review, instance_id) == []
 
@@ -106,14 +106,18 @@ def test_full_run_through_dmn_gateway_loop_and_end(review):
 
 def test_failing_grade_routes_through_the_default_flow(review):
     instance_id = start(review).instance_id
-    ps.complete_task(review, only_task(review, instance_id).id, "clerk_a", {"title": "Hồ sơ", "score": 10})
-    ps.complete_task(review, only_task(review, instance_id).id, "manager_a", {"decision": "approve"})
+    review.in_transaction(
+        engine.complete_task, only_task(review, instance_id).id, "clerk_a", {"title": "Hồ sơ", "score": 10}
+    )
+    review.in_transaction(engine.complete_task, only_task(review, instance_id).id, "manager_a", {"decision": "approve"})
     assert only_task(review, instance_id).element_id == "prepare"
 
 
 def advance_to_approval(review):
     instance_id = start(review).instance_id
-    ps.complete_task(review, only_task(review, instance_id).id, "clerk_a", {"title": "Hồ sơ", "score": 70})
+    review.in_transaction(
+        engine.complete_task, only_task(review, instance_id).id, "clerk_a", {"title": "Hồ sơ", "score": 70}
+    )
     with review.session_factory() as session:
         job = session.scalars(
             select(TimerJob).where(TimerJob.instance_id == instance_id, TimerJob.kind == "bpmn_timer")
@@ -151,8 +155,8 @@ def test_boundary_timer_fires_at_its_due_time_and_not_before(review, clock):
     clock.advance(hours=5)
     assert ps.run_timers(review).claimed == 0  # fired once, never again
     with pytest.raises(TaskDataError, match="no form"):  # a step without a form cannot set variables
-        ps.complete_task(review, escalated.id, "director", {"unit": "unit:B"})
-    result = ps.complete_task(review, escalated.id, "director", {})
+        review.in_transaction(engine.complete_task, escalated.id, "director", {"unit": "unit:B"})
+    result = review.in_transaction(engine.complete_task, escalated.id, "director", {})
     assert result.ended
 
 
@@ -161,7 +165,7 @@ def test_suspended_instance_neither_completes_tasks_nor_fires_timers(review, clo
     approve = only_task(review, instance_id)
     ps.suspend(review, instance_id, "admin", "checking a complaint")
     with pytest.raises(InvalidStateError):
-        ps.complete_task(review, approve.id, "manager_a", {"decision": "approve"})
+        review.in_transaction(engine.complete_task, approve.id, "manager_a", {"decision": "approve"})
     clock.now = job.due_at + timedelta(hours=1)
     assert ps.run_timers(review).claimed == 0
 
@@ -184,22 +188,24 @@ def test_terminate_cancels_open_tasks_and_timers(review):
 def test_claim_reserves_the_task_and_unclaim_releases_it(review):
     instance_id = start(review).instance_id
     task = only_task(review, instance_id)
-    assert ps.claim_task(review, task.id, "clerk_a").claimed_by == "clerk_a"
+    assert review.in_transaction(engine.claim_task, task.id, "clerk_a").claimed_by == "clerk_a"
     with pytest.raises(TaskNotAllowedError, match="claimed"):
-        ps.claim_task(review, task.id, "clerk_manager_a")
+        review.in_transaction(engine.claim_task, task.id, "clerk_manager_a")
     with pytest.raises(TaskNotAllowedError, match="claimed"):
-        ps.complete_task(review, task.id, "clerk_manager_a", {"title": "x", "score": 1})
+        review.in_transaction(engine.complete_task, task.id, "clerk_manager_a", {"title": "x", "score": 1})
     with pytest.raises(TaskNotAllowedError):
-        ps.unclaim_task(review, task.id, "clerk_manager_a")
-    assert ps.unclaim_task(review, task.id, "clerk_a").claimed_by is None
-    ps.complete_task(review, task.id, "clerk_manager_a", {"title": "x", "score": 1})
+        review.in_transaction(engine.unclaim_task, task.id, "clerk_manager_a")
+    assert review.in_transaction(engine.unclaim_task, task.id, "clerk_a").claimed_by is None
+    review.in_transaction(engine.complete_task, task.id, "clerk_manager_a", {"title": "x", "score": 1})
 
 
 def test_delegation_hands_the_task_to_a_candidate_and_is_recorded(review):
     instance_id = start(review).instance_id
     task = only_task(review, instance_id)
-    ps.claim_task(review, task.id, "clerk_a")
-    delegated = ps.delegate_task(review, task.id, "clerk_a", "clerk_manager_a", "on leave until Monday")
+    review.in_transaction(engine.claim_task, task.id, "clerk_a")
+    delegated = review.in_transaction(
+        engine.delegate_task, task.id, "clerk_a", "clerk_manager_a", "on leave until Monday"
+    )
     assert delegated.claimed_by == "clerk_manager_a"
     with review.session_factory() as session:
         event = session.scalars(select(HistoryEvent).where(HistoryEvent.type == "TaskDelegated")).one()
@@ -208,7 +214,7 @@ def test_delegation_hands_the_task_to_a_candidate_and_is_recorded(review):
         "on leave until Monday",
         {"from": "clerk_a", "to": "clerk_manager_a"},
     )
-    ps.complete_task(review, task.id, "clerk_manager_a", {"title": "x", "score": 1})
+    review.in_transaction(engine.complete_task, task.id, "clerk_manager_a", {"title": "x", "score": 1})
 
 
 @pytest.mark.parametrize(
@@ -224,16 +230,16 @@ def test_delegation_stays_within_the_role_and_scope(review, actor, delegate, ref
     instance_id = start(review).instance_id
     task = only_task(review, instance_id)
     with pytest.raises(TaskNotAllowedError, match=refusal):
-        ps.delegate_task(review, task.id, actor, delegate, "reason")
+        review.in_transaction(engine.delegate_task, task.id, actor, delegate, "reason")
     assert only_task(review, instance_id).claimed_by is None
 
 
 def test_only_the_claimer_delegates_a_claimed_task(review):
     instance_id = start(review).instance_id
     task = only_task(review, instance_id)
-    ps.claim_task(review, task.id, "clerk_a")
+    review.in_transaction(engine.claim_task, task.id, "clerk_a")
     with pytest.raises(TaskNotAllowedError, match="claimed by clerk_a"):
-        ps.delegate_task(review, task.id, "clerk_manager_a", "clerk_manager_a", "taking over")
+        review.in_transaction(engine.delegate_task, task.id, "clerk_manager_a", "clerk_manager_a", "taking over")
 
 
 def test_candidates_see_their_tasks_in_the_projection(review):

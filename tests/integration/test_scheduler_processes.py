@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from engine.models import HistoryEvent, HumanTask, TimerJob
 from tests.conftest import FIXTURES, FakeClock
 from tests.integration.test_processes import launch, stop, wait_for
+from workflows.audit import queries as audit_queries
 from workflows.bootstrap import bootstrap
 from workflows.processes import services as ps
 
@@ -60,7 +61,7 @@ def assert_each_ran_once(services, instance_ids):
     assert fired == {instance_id: 1 for instance_id in instance_ids}
     assert acts == len(instance_ids)
     assert job_states(services) == {"done": len(instance_ids)}
-    assert ps.verify_history(services).ok
+    assert audit_queries.verify_history(services).ok
 
 
 def test_three_schedulers_racing_over_2000_due_timers_run_each_once(scheduler_env):

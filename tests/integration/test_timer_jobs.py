@@ -21,7 +21,7 @@ def _instances_waiting_on_timers(review, count: int) -> list[str]:
         instance_id = ps.start_process(review, "review", "clerk_a", {"unit": "unit:A"}).instance_id
         with review.session_factory() as session:
             (task,) = engine.queries.open_tasks(session, instance_id=instance_id)
-        ps.complete_task(review, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
+        review.in_transaction(engine.complete_task, task.id, "clerk_a", {"title": "Hồ sơ", "score": 70})
         ids.append(instance_id)
     return ids
 
@@ -114,7 +114,7 @@ def test_timer_of_an_ended_task_does_not_fire(review, clock):
     (instance_id,) = _instances_waiting_on_timers(review, 1)
     with review.session_factory() as session:
         (approve,) = engine.queries.open_tasks(session, instance_id=instance_id)
-    ps.complete_task(review, approve.id, "manager_a", {"decision": "approve"})
+    review.in_transaction(engine.complete_task, approve.id, "manager_a", {"decision": "approve"})
     clock.advance(hours=2)
     assert engine.run_due_jobs(review.uow, "scheduler").claimed == 0
     assert [job.status for job in _jobs(review)] == ["cancelled"]

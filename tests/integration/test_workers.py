@@ -21,7 +21,7 @@ import pytest
 
 from tests.integration.conftest import ROOT, add_user
 from tests.integration.test_processes import free_port, get, stop, wait_for
-from workflows.accounts import services as accounts
+from workflows.accounts.passwords import hash_password
 from workflows.bootstrap import bootstrap
 from workflows.org.models import User
 
@@ -87,7 +87,7 @@ def two_workers(environment, tmp_path):
     services = bootstrap(env["THIDUA_DATABASE_URL"])
     add_user(services, "reviewer", "reviewer", None)
     with services.uow() as uow:
-        uow.session.get(User, "reviewer").password_hash = accounts.hash_password(PASSWORD)
+        uow.session.get(User, "reviewer").password_hash = hash_password(PASSWORD)
         uow.commit()
     port = free_port()
     server = subprocess.Popen(

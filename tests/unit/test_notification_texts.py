@@ -13,8 +13,9 @@ from flask_babel import Babel
 from web import config as web_config
 from web.notifications import texts
 from web.scheduler import mail_sender
-from workflows.notifications import services as notifications
-from workflows.notifications.services import KINDS, NotificationView, backoff_seconds, render_mail
+from workflows.notifications import mail
+from workflows.notifications.feed import NotificationView
+from workflows.notifications.mail import KINDS, backoff_seconds, render_mail
 
 DUE = "2026-03-04T17:00:00+00:00"  # 05/03/2026 00:00 in Hanoi
 DATA = {
@@ -144,6 +145,6 @@ def test_smtp_settings_come_from_the_configuration():
             "MAIL_FROM": "thidua@namdinh.gov.vn",
         }
     )
-    assert sender == notifications.SmtpSender(
+    assert sender == mail.SmtpSender(
         "mail.namdinh.gov.vn", 587, "thidua@namdinh.gov.vn", "thidua", "12345", starttls=True, ssl=False, timeout=3
     )

@@ -11,18 +11,18 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from workflows.calendar.models import DAY_OFF, WORKING_DAY, CalendarOverride
-from workflows.calendar.services import ZONE, VietnamCalendar
+from workflows.calendar.vietnam import LOCAL_TIME, VietnamCalendar
 
 UTC = timezone.utc
 
 
 def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=ZONE)
+    return datetime(year, month, day, hour, minute, tzinfo=LOCAL_TIME)
 
 
 def end_of(year: int, month: int, day: int) -> datetime:
     """24:00 local of the day, in UTC: where a period ending that day ends."""
-    return datetime.combine(date(year, month, day) + timedelta(days=1), time(), ZONE).astimezone(UTC)
+    return datetime.combine(date(year, month, day) + timedelta(days=1), time(), LOCAL_TIME).astimezone(UTC)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from engine import BundleFile, DecisionTables
 from workflows.bootstrap import build_evaluator
-from workflows.council.services import QUORUM_DECISION, THRESHOLD_DECISION, VOTE_RULE_FILES
+from workflows.council.sessions import QUORUM_DECISION, THRESHOLD_DECISION, VOTE_RULE_FILES
 
 DECISIONS = Path(__file__).resolve().parents[2] / "bpmn" / "decisions"
 

@@ -9,8 +9,11 @@ from datetime import date
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import format_date, lazy_gettext
 
+from workflows.calendar import queries as calendar_days
 from workflows.calendar import services as calendar
+from workflows.calendar import vietnam
 from workflows.calendar.models import DAY_OFF, WORKING_DAY
+from workflows.calendar.overrides import MAX_NOTE_LENGTH
 from workflows.errors import DomainError
 
 from .. import services
@@ -32,14 +35,14 @@ FIELD_ERRORS = {
     "year_out_of_range": (
         "day",
         lazy_gettext(
-            "The calendar covers the years %(first)d to %(last)d.", first=calendar.FIRST_YEAR, last=calendar.LAST_YEAR
+            "The calendar covers the years %(first)d to %(last)d.", first=vietnam.FIRST_YEAR, last=vietnam.LAST_YEAR
         ),
     ),
     "invalid_override_kind": ("kind", lazy_gettext("Choose a day off or a working day.")),
     "override_note_required": ("note", lazy_gettext("Say why the day changes, e.g. the government's notice.")),
     "override_note_too_long": (
         "note",
-        lazy_gettext("The note is longer than %(limit)d characters.", limit=calendar.MAX_NOTE_LENGTH),
+        lazy_gettext("The note is longer than %(limit)d characters.", limit=MAX_NOTE_LENGTH),
     ),
     "override_changes_nothing": ("day", lazy_gettext("The calendar already treats this day so.")),
     "unknown_override": ("day", lazy_gettext("This day has no override.")),
@@ -70,13 +73,8 @@ def add_override():
     form = nfc(request.form.to_dict())
     try:
         day = _day(form.get("day"))
-        calendar.run(
-            services(current_app),
-            calendar.set_override,
-            current_principal().id,
-            day,
-            form.get("kind", ""),
-            form.get("note", ""),
+        calendar.set_override(
+            services(current_app), current_principal().id, day, form.get("kind", ""), form.get("note", "")
         )
     except DomainError as error:
         return _page(_shown_year(form), _field_error(error), form), 400
@@ -89,14 +87,14 @@ def remove_override(day: str):
     reason = nfc(request.form.get("reason", ""))
     try:
         parsed = _day(day)
-        calendar.run(services(current_app), calendar.remove_override, current_principal().id, parsed, reason)
+        calendar.remove_override(services(current_app), current_principal().id, parsed, reason)
     except DomainError as error:
         return _page(_shown_year({"day": day}), _field_error(error), {"remove_day": day, "reason": reason}), 400
     return redirect(url_for("admin.calendar_page", year=parsed.year))
 
 
 def _page(year: int, error: FieldError | None = None, values: dict | None = None):
-    days = calendar.run(services(current_app), calendar.year_days, year, select_locale())
+    days = calendar_days.year_days(services(current_app), year, select_locale())
     return render_template(
         "admin/calendar.html",
         year=year,
@@ -104,8 +102,8 @@ def _page(year: int, error: FieldError | None = None, values: dict | None = None
         error=error,
         values=values or {},
         kinds={DAY_OFF: lazy_gettext("Day off"), WORKING_DAY: lazy_gettext("Working day")},
-        first_year=calendar.FIRST_YEAR,
-        last_year=calendar.LAST_YEAR,
+        first_year=vietnam.FIRST_YEAR,
+        last_year=vietnam.LAST_YEAR,
         day_text=lambda day: format_date(day, "EEEE dd/MM/yyyy"),
     )
 
@@ -123,7 +121,7 @@ def _year(text: str | None) -> int:
         year = int(text)
     except ValueError:
         raise DomainError("invalid_year", f"{text!r} is not a year") from None
-    if not calendar.FIRST_YEAR <= year <= calendar.LAST_YEAR:
+    if not vietnam.FIRST_YEAR <= year <= vietnam.LAST_YEAR:
         raise DomainError("year_out_of_range", f"{year} is outside the calendar's years")
     return year
 
@@ -141,7 +139,7 @@ def _shown_year(form: dict) -> int:
         day = _day(form.get("day"))
     except DomainError:
         day = None
-    if day is not None and calendar.FIRST_YEAR <= day.year <= calendar.LAST_YEAR:
+    if day is not None and vietnam.FIRST_YEAR <= day.year <= vietnam.LAST_YEAR:
         return day.year
     try:
         return _year(form.get("year"))
@@ -150,4 +148,4 @@ def _shown_year(form: dict) -> int:
 
 
 def _this_year() -> int:
-    return services(current_app).clock().astimezone(calendar.ZONE).year
+    return services(current_app).clock().astimezone(vietnam.LOCAL_TIME).year

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 
 from workflows.errors import DomainError
+from workflows.processes import queries as process_queries
 from workflows.processes import services as process_services
 
 from .. import services
@@ -33,5 +34,5 @@ def retry_incident(job_id: int):
 
 def _page(error: dict | None = None):
     return render_template(
-        "admin/incidents.html", incidents=process_services.incidents(services(current_app)), error=error
+        "admin/incidents.html", incidents=process_queries.incidents(services(current_app)), error=error
     )

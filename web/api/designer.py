@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.exceptions import Forbidden
 
+from workflows.designs import queries as design_queries
 from workflows.designs import services as designs
 
 from .. import services
@@ -37,7 +38,7 @@ def open_draft():
 @bp.get("/designer/drafts/<uuid:draft_id>")
 def show_draft(draft_id):
     _designer()
-    return s.instance(s.DraftSchema).dump(designs.draft(services(current_app), str(draft_id)))
+    return s.instance(s.DraftSchema).dump(design_queries.draft(services(current_app), str(draft_id)))
 
 
 @bp.put("/designer/drafts/<uuid:draft_id>/files/<name>")
@@ -68,7 +69,7 @@ def discard_draft(draft_id):
 def validate_draft(draft_id):
     """The engine's deploy checks and the lint rules over the draft as saved, each problem on its element."""
     _designer()
-    problems = designs.validate_draft(services(current_app), str(draft_id))
+    problems = design_queries.validate_draft(services(current_app), str(draft_id))
     return s.instance(s.ValidationResultSchema).dump(
         {"ok": not any(p.severity == "error" for p in problems), "problems": problems}
     )
@@ -90,7 +91,7 @@ def migrate(process_id: str):
     body = _body(s.instance(s.MigrationRequestSchema))
     ids = [str(i) for i in body["instance_ids"]]
     if body["dry_run"]:
-        checks = designs.plan_migration(services(current_app), process_id, ids, body["target_version"])
+        checks = design_queries.plan_migration(services(current_app), process_id, ids, body["target_version"])
         return {"dry_run": True, "instances": s.instance(s.MigrationCheckSchema, many=True).dump(checks)}
     outcomes = designs.migrate(
         services(current_app), process_id, ids, body["target_version"], current_principal().id, body["reason"]

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 from werkzeug.datastructures import FileStorage
 
+from workflows.audit.operations import MAX_REASON_LENGTH
 from workflows.inbox import queries
-from workflows.inbox.services import MAX_REASON_LENGTH
-from workflows.nominations.services import PROCESS_OF_ROUTE
+from workflows.nominations.creation import PROCESS_OF_ROUTE
+from workflows.paging import MAX_PER_PAGE
 
 from ..i18n import storable
 from ..notifications.texts import notification_text
@@ -131,7 +132,7 @@ class _ListQuerySchema(Schema):
     bloc = _identifier()
     status = _identifier(metadata={"description": "The nomination's status, e.g. SUBMITTED."})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=queries.MAX_PER_PAGE))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class TaskQuerySchema(_ListQuerySchema):
@@ -147,13 +148,13 @@ class NominationQuerySchema(_ListQuerySchema):
 
 class NotificationQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=queries.MAX_PER_PAGE))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class MarkReadSchema(Schema):
     ids = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INTEGER_ID)),
-        validate=validate.Length(max=queries.MAX_PER_PAGE),
+        validate=validate.Length(max=MAX_PER_PAGE),
         metadata={"description": "The notifications to mark read; leave it out to mark all of them."},
     )
 

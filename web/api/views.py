@@ -13,9 +13,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from workflows.accounts import services as accounts
 from workflows.errors import DomainError
 from workflows.inbox import queries
-from workflows.inbox import services as inbox
+from workflows.nominations import services as nomination_services
+from workflows.notifications import queries as notification_queries
 from workflows.notifications import services as notifications
-from workflows.processes import services as process_services
+from workflows.paging import Paging
+from workflows.processes import queries as process_queries
+from workflows.tasks import services as tasks
 
 from .. import file_store, services
 from ..errors import error_response
@@ -137,7 +140,7 @@ def list_tasks():
         query["view"],
         queries.Filters.of(query),
         query["sort"],
-        queries.Paging(query["page"], query["per_page"]),
+        Paging(query["page"], query["per_page"]),
     )
     return s.instance(s.TaskPageSchema).dump(page)
 
@@ -153,20 +156,20 @@ def show_task(task_id):
 @bp.post("/tasks/<uuid:task_id>/claim")
 def claim(task_id):
     """Take a task from the group's queue."""
-    return s.instance(s.TaskSchema).dump(inbox.claim(services(current_app), current_principal(), str(task_id)))
+    return s.instance(s.TaskSchema).dump(tasks.claim(services(current_app), current_principal(), str(task_id)))
 
 
 @bp.post("/tasks/<uuid:task_id>/unclaim")
 def unclaim(task_id):
     """Give a claimed task back to the group."""
-    return s.instance(s.TaskSchema).dump(inbox.unclaim(services(current_app), current_principal(), str(task_id)))
+    return s.instance(s.TaskSchema).dump(tasks.unclaim(services(current_app), current_principal(), str(task_id)))
 
 
 @bp.post("/tasks/<uuid:task_id>/delegate")
 def delegate(task_id):
     """Hand a task to a colleague of the same role and scope, with a reason."""
     body = _body(s.instance(s.DelegateSchema))
-    view = inbox.delegate(services(current_app), current_principal(), str(task_id), body["to"], body["reason"])
+    view = tasks.delegate(services(current_app), current_principal(), str(task_id), body["to"], body["reason"])
     return s.instance(s.TaskSchema).dump(view)
 
 
@@ -174,7 +177,7 @@ def delegate(task_id):
 def complete(task_id):
     """Complete a task with its form's data; a refused field answers 422 with `fields`."""
     body = _body(s.instance(s.CompleteSchema))
-    result = inbox.complete(services(current_app), current_principal(), str(task_id), body["data"])
+    result = tasks.complete(services(current_app), current_principal(), str(task_id), body["data"])
     return s.instance(s.StepResultSchema).dump(result)
 
 
@@ -185,7 +188,7 @@ def complete(task_id):
 def list_notifications():
     """The caller's notifications, newest first, with how many are unread."""
     query = _query(s.instance(s.NotificationQuerySchema))
-    page = notifications.notification_page(
+    page = notification_queries.notification_page(
         services(current_app), current_principal().id, query["page"], query["per_page"]
     )
     return s.instance(s.NotificationPageSchema).dump(page)
@@ -212,7 +215,7 @@ def list_nominations():
         query["view"],
         queries.Filters.of(query),
         query["sort"],
-        queries.Paging(query["page"], query["per_page"]),
+        Paging(query["page"], query["per_page"]),
     )
     return s.instance(s.NominationPageSchema).dump(page)
 
@@ -220,7 +223,7 @@ def list_nominations():
 @bp.post("/nominations")
 def create_nomination():
     """Start a nomination as a unit officer of the nominating unit; it opens at its draft task."""
-    nomination_id = inbox.create_nomination(
+    nomination_id = nomination_services.create_nomination(
         services(current_app), current_principal(), **_body(s.instance(s.NominationRequestSchema))
     )
     detail = queries.nomination_detail(services(current_app), current_principal(), nomination_id)
@@ -247,7 +250,7 @@ def upload_file(nomination_id):
     """Attach a dossier file (multipart field `file`) while working on one of the nomination's tasks."""
     try:
         upload = s.instance(s.UploadSchema).load(_multipart())["file"]
-        entry = inbox.attach_file(
+        entry = nomination_services.attach_file(
             services(current_app),
             file_store(current_app),
             current_principal(),
@@ -268,7 +271,9 @@ def upload_file(nomination_id):
 @bp.get("/files/<uuid:file_id>")
 def download_file(file_id):
     """A dossier file's content as an attachment, if its nomination is in the caller's scope."""
-    entry, path = inbox.file_path(services(current_app), file_store(current_app), current_principal(), str(file_id))
+    entry, path = nomination_services.file_path(
+        services(current_app), file_store(current_app), current_principal(), str(file_id)
+    )
     return send_file(path, mimetype=entry.media_type, as_attachment=True, download_name=entry.filename)
 
 
@@ -278,7 +283,7 @@ def download_file(file_id):
 @bp.get("/definitions")
 def list_definitions():
     """Deployed process versions with the number of instances of each."""
-    return s.instance(s.DefinitionSchema, many=True).dump(process_services.definition_summaries(services(current_app)))
+    return s.instance(s.DefinitionSchema, many=True).dump(process_queries.definition_summaries(services(current_app)))
 
 
 @bp.get("/instances/<uuid:instance_id>/history")

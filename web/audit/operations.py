@@ -12,6 +12,8 @@ from flask import current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 
 from workflows.audit import operations as log
+from workflows.audit import queries as audit_queries
+from workflows.paging import Page
 
 from .. import services
 from ..i18n import nfc
@@ -88,11 +90,11 @@ def operations():
     try:
         filters, page = _filters(args), _page_number(args.get("page"))
     except FilterError as error:
-        return _render(log.OperationPage([], 0, 1, PER_PAGE), args, error), 400
-    return _render(log.operation_page(services(current_app), page=page, per_page=PER_PAGE, **filters), args)
+        return _render(Page([], 0, 1, PER_PAGE), args, error), 400
+    return _render(audit_queries.operation_page(services(current_app), page=page, per_page=PER_PAGE, **filters), args)
 
 
-def _render(page: log.OperationPage, args: dict, error: FilterError | None = None) -> str:
+def _render(page: Page, args: dict, error: FilterError | None = None) -> str:
     return render_template(
         "audit/operations.html",
         page=page,

@@ -14,8 +14,8 @@ from werkzeug.exceptions import BadRequest
 
 from workflows.audit import exports, search
 from workflows.errors import DomainError
-from workflows.inbox import queries
 from workflows.nominations.models import STATES
+from workflows.paging import Paging
 
 from .. import services
 from ..i18n import STATUS_NAMES, nfc
@@ -76,9 +76,9 @@ def _seq(required: bool = False) -> int | None:
     return int(text)
 
 
-def _paging() -> queries.Paging:
+def _paging() -> Paging:
     try:
-        return queries.Paging(int(request.args.get("page", 1)), int(request.args.get("per_page", 25)))
+        return Paging(int(request.args.get("page", 1)), int(request.args.get("per_page", 25)))
     except ValueError:
         raise DomainError("invalid_page", "page and per_page must be whole numbers") from None
 

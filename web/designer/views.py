@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
+from workflows.designs import queries as design_queries
 from workflows.designs import services as designs
 from workflows.designs.models import PROCESS, RULES
+from workflows.errors import NotFoundError
 from workflows.org.models import ROLES
 
 from .. import services
@@ -25,8 +27,8 @@ def index():
     """Processes with their versions and running instances, rule sets with their revisions."""
     return render_template(
         "designer/index.html",
-        processes=designs.processes(services(current_app)),
-        rule_sets=designs.rule_sets(services(current_app)),
+        processes=design_queries.processes(services(current_app)),
+        rule_sets=design_queries.rule_sets(services(current_app)),
     )
 
 
@@ -55,7 +57,7 @@ def import_process():
 
 @bp.get("/drafts/<uuid:draft_id>")
 def editor(draft_id):
-    draft = designs.draft(services(current_app), str(draft_id))
+    draft = design_queries.draft(services(current_app), str(draft_id))
     return render_template(
         "designer/editor.html",
         draft=draft,
@@ -72,7 +74,7 @@ def process_diff(process_id: str):
     versions = [v.version for v in entry.versions]
     new = request.args.get("to", type=int) or versions[0]
     old = request.args.get("from", type=int) or (versions[1] if len(versions) > 1 else versions[0])
-    diff = designs.version_diff(services(current_app), process_id, old, new)
+    diff = design_queries.version_diff(services(current_app), process_id, old, new)
     return render_template(
         "designer/diff.html",
         title=entry.name,
@@ -87,13 +89,13 @@ def process_diff(process_id: str):
 
 @bp.get("/rule-sets/<rule_set_id>/diff")
 def rules_diff(rule_set_id: str):
-    entry = next((r for r in designs.rule_sets(services(current_app)) if r.rule_set_id == rule_set_id), None)
+    entry = next((r for r in design_queries.rule_sets(services(current_app)) if r.rule_set_id == rule_set_id), None)
     if entry is None:
-        raise designs.NotFoundError("rule set", rule_set_id)
+        raise NotFoundError("rule set", rule_set_id)
     versions = list(range(entry.revision, 0, -1))
     new = request.args.get("to", type=int) or entry.revision
     old = request.args.get("from", type=int) or max(new - 1, 1)
-    diff = designs.rule_set_diff(services(current_app), rule_set_id, old, new)
+    diff = design_queries.rule_set_diff(services(current_app), rule_set_id, old, new)
     return render_template(
         "designer/diff.html",
         title=entry.name,
@@ -113,7 +115,7 @@ def migrate(process_id: str):
     versions = [v.version for v in entry.versions]
     source = request.values.get("source", type=int) or (versions[1] if len(versions) > 1 else versions[0])
     target = request.values.get("target", type=int) or versions[0]
-    instances = designs.active_instances(services(current_app), process_id, source)
+    instances = design_queries.active_instances(services(current_app), process_id, source)
     checks = outcomes = None
     chosen = request.form.getlist("instance") if request.method == "POST" else []
     reason = nfc(request.form.get("reason", "")).strip()
@@ -122,9 +124,9 @@ def migrate(process_id: str):
             outcomes = designs.migrate(
                 services(current_app), process_id, chosen, target, current_principal().id, reason
             )
-            instances = designs.active_instances(services(current_app), process_id, source)
+            instances = design_queries.active_instances(services(current_app), process_id, source)
         else:
-            plan = designs.plan_migration(services(current_app), process_id, chosen, target)
+            plan = design_queries.plan_migration(services(current_app), process_id, chosen, target)
             checks = {check.instance_id: check for check in plan}
     return render_template(
         "designer/migrate.html",
@@ -141,8 +143,8 @@ def migrate(process_id: str):
     )
 
 
-def _process(process_id: str) -> designs.ProcessEntry:
-    entry = next((p for p in designs.processes(services(current_app)) if p.process_id == process_id), None)
+def _process(process_id: str) -> design_queries.ProcessEntry:
+    entry = next((p for p in design_queries.processes(services(current_app)) if p.process_id == process_id), None)
     if entry is None:
-        raise designs.NotFoundError("process", process_id)
+        raise NotFoundError("process", process_id)
     return entry

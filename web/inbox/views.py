@@ -10,10 +10,14 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext
 
 from engine import TaskDataError
+from workflows.council import queries as council_queries
+from workflows.council import services as council
 from workflows.errors import DomainError
 from workflows.inbox import queries
-from workflows.inbox import services as inbox
-from workflows.processes import services as process_services
+from workflows.nominations import services as nomination_services
+from workflows.paging import Paging
+from workflows.processes import queries as process_queries
+from workflows.tasks import services as tasks
 
 from .. import file_store, services
 from ..i18n import nfc
@@ -24,9 +28,9 @@ from . import forms
 bp = Blueprint("inbox", __name__, template_folder="templates")
 
 
-def paging_from(args, default_per_page: int = 25) -> queries.Paging:
+def paging_from(args, default_per_page: int = 25) -> Paging:
     try:
-        return queries.Paging(int(args.get("page", 1)), int(args.get("per_page", default_per_page)))
+        return Paging(int(args.get("page", 1)), int(args.get("per_page", default_per_page)))
     except ValueError:
         raise DomainError("invalid_page", "page and per_page must be whole numbers") from None
 
@@ -53,7 +57,7 @@ def index():
 @bp.get("/healthz")
 def health():
     """Liveness and database check for load balancers."""
-    process_services.check_database(services(current_app))
+    process_queries.check_database(services(current_app))
     return {"status": "ok"}
 
 
@@ -71,7 +75,7 @@ def complete(task_id: str):
     form = queries.task_form(services(current_app), current_principal(), task_id)
     data = forms.parse(form.schema, request.form)
     try:
-        inbox.complete(services(current_app), current_principal(), task_id, data)
+        tasks.complete(services(current_app), current_principal(), task_id, data)
     except TaskDataError as error:
         return _task_page(task_id, values=request.form, errors=forms.error_messages(error), status=422)
     except DomainError as error:
@@ -85,7 +89,7 @@ def complete(task_id: str):
 @login_required
 def claim(task_id: str):
     """Take a task from the group's queue."""
-    inbox.claim(services(current_app), current_principal(), task_id)
+    tasks.claim(services(current_app), current_principal(), task_id)
     return redirect(url_for("inbox.task", task_id=task_id))
 
 
@@ -93,7 +97,7 @@ def claim(task_id: str):
 @login_required
 def unclaim(task_id: str):
     """Give a task back to the group."""
-    inbox.unclaim(services(current_app), current_principal(), task_id)
+    tasks.unclaim(services(current_app), current_principal(), task_id)
     return redirect(url_for("inbox.task", task_id=task_id))
 
 
@@ -102,7 +106,7 @@ def unclaim(task_id: str):
 def delegate(task_id: str):
     """Hand a task to a colleague of the same role, with a reason."""
     try:
-        inbox.delegate(
+        tasks.delegate(
             services(current_app),
             current_principal(),
             task_id,
@@ -158,7 +162,7 @@ def new_nomination():
         campaign = next((c for c in choices.campaigns if c.id == form.get("campaign")), None)
         if campaign is None:
             raise DomainError("unknown_campaign", gettext("Choose a campaign."))
-        nomination_id = inbox.create_nomination(
+        nomination_id = nomination_services.create_nomination(
             services(current_app),
             current_principal(),
             campaign_id=campaign.id,
@@ -188,7 +192,9 @@ def nomination(nomination_id: str):
 @login_required
 def comment(nomination_id: str):
     """Add a reviewer's comment."""
-    inbox.add_comment(services(current_app), current_principal(), nomination_id, nfc(request.form.get("text", "")))
+    nomination_services.add_comment(
+        services(current_app), current_principal(), nomination_id, nfc(request.form.get("text", ""))
+    )
     return redirect(request.form.get("back") or url_for("inbox.nomination", nomination_id=nomination_id))
 
 
@@ -197,7 +203,7 @@ def comment(nomination_id: str):
 def watch(nomination_id: str):
     """Follow or stop following a nomination."""
     watching = request.form.get("watching") == "true"
-    inbox.set_watching(services(current_app), current_principal(), nomination_id, watching)
+    nomination_services.set_watching(services(current_app), current_principal(), nomination_id, watching)
     return redirect(url_for("inbox.nomination", nomination_id=nomination_id))
 
 
@@ -216,7 +222,9 @@ def upload(nomination_id: str):
 @login_required
 def download(file_id: str):
     """A dossier file, if its nomination is in the user's scope."""
-    entry, path = inbox.file_path(services(current_app), file_store(current_app), current_principal(), file_id)
+    entry, path = nomination_services.file_path(
+        services(current_app), file_store(current_app), current_principal(), file_id
+    )
     return send_file(path, mimetype=entry.media_type, as_attachment=True, download_name=entry.filename)
 
 
@@ -225,9 +233,9 @@ def download(file_id: str):
 def council_sessions():
     """Council sessions and nominations waiting for a vote."""
     principal = current_principal()
-    councils = inbox.councils(services(current_app), principal)
-    waiting = {c.id: inbox.awaiting_council(services(current_app), principal, c.id) for c in councils}
-    sessions = inbox.council_sessions(services(current_app), principal)
+    councils = council_queries.councils(services(current_app), principal)
+    waiting = {c.id: council_queries.awaiting_council(services(current_app), principal, c.id) for c in councils}
+    sessions = council_queries.council_sessions(services(current_app), principal)
     return render_template("inbox/council_sessions.html", sessions=sessions, councils=councils, waiting=waiting)
 
 
@@ -243,7 +251,7 @@ def schedule_session():
         scheduled_for = scheduled_for.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).astimezone(
             timezone.utc
         )
-    session_id = inbox.schedule_council_session(
+    session_id = council.schedule_council_session(
         services(current_app),
         current_principal(),
         request.form.get("council", ""),
@@ -260,7 +268,7 @@ def council_session(session_id: str):
     principal = current_principal()
     if request.method == "POST":
         try:
-            inbox.record_session(
+            council.record_session(
                 services(current_app),
                 principal,
                 session_id,
@@ -270,16 +278,16 @@ def council_session(session_id: str):
         except DomainError as error:
             if error.code in ("not_found", "forbidden"):
                 raise
-            sheet = inbox.session_sheet(services(current_app), principal, session_id)
+            sheet = council_queries.session_sheet(services(current_app), principal, session_id)
             return render_template(
                 "inbox/council_session.html", sheet=sheet, message=domain_message(error), values=request.form
             ), 422
         return redirect(url_for("inbox.council_session", session_id=session_id))
-    sheet = inbox.session_sheet(services(current_app), principal, session_id)
+    sheet = council_queries.session_sheet(services(current_app), principal, session_id)
     return render_template("inbox/council_session.html", sheet=sheet, values={})
 
 
-def _tallies(form) -> dict[str, inbox.ItemTally]:
+def _tallies(form) -> dict[str, council.ItemTally]:
     """Tallies posted as yes-<id>, no-<id>, abstain-<id>, voted-<id> (one per member who voted);
     items whose three counts are all blank are left for later."""
     tallies = {}
@@ -291,7 +299,7 @@ def _tallies(form) -> dict[str, inbox.ItemTally]:
             yes, no, abstain = (int(count or 0) for count in counts)
         except ValueError:
             raise DomainError("invalid_tally", f"nomination {nomination_id}: counts must be whole numbers") from None
-        tallies[nomination_id] = inbox.ItemTally(yes, no, abstain, form.getlist(f"voted-{nomination_id}"))
+        tallies[nomination_id] = council.ItemTally(yes, no, abstain, form.getlist(f"voted-{nomination_id}"))
     return tallies
 
 
@@ -301,7 +309,7 @@ def _upload(nomination_id: str) -> str | None:
     if upload is None or not upload.filename:
         return gettext("Choose a file to attach.")
     try:
-        inbox.attach_file(
+        nomination_services.attach_file(
             services(current_app),
             file_store(current_app),
             current_principal(),

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import format_percent, lazy_gettext
 
-from workflows.notifications.services import NotificationView
+from workflows.notifications.feed import NotificationView
 
 from ..i18n import datetime_text
 

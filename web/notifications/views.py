@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
+from workflows.notifications import queries as notification_queries
 from workflows.notifications import services as notifications
+from workflows.notifications.feed import NotificationView
 
 from .. import services
 from ..inbox.views import paging_from
@@ -23,13 +25,13 @@ def unread_badge() -> dict:
     def unread_notifications() -> int:
         """One COUNT, made only when a page shows the badge to a signed-in user."""
         principal = current_principal()
-        return notifications.count_unread(services(current_app), principal.id) if principal else 0
+        return notification_queries.count_unread(services(current_app), principal.id) if principal else 0
 
     return {"unread_notifications": unread_notifications}
 
 
 @bp.app_template_global()
-def describe_notification(item: notifications.NotificationView) -> dict:
+def describe_notification(item: NotificationView) -> dict:
     """What a page shows of a notification: its text, link and a digest's tasks."""
     return {"text": notification_text(item), "link": notification_link(item), "tasks": digest_items(item)}
 
@@ -39,7 +41,7 @@ def describe_notification(item: notifications.NotificationView) -> dict:
 def index():
     """My notifications, newest first, unread ones marked."""
     paging = paging_from(request.args)
-    page = notifications.notification_page(
+    page = notification_queries.notification_page(
         services(current_app), current_principal().id, min(paging.page, MAX_PAGE), paging.per_page
     )
     return render_template("notifications/index.html", page=page, args=request.args)

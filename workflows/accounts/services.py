@@ -4,28 +4,23 @@ revocable API tokens stored as SHA-256 hashes."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 
 from ..audit import operations
-from ..bootstrap import Services
 from ..errors import DomainError, NotFoundError
 from ..org.models import ROLES, Bloc, Jurisdiction, RoleAssignment, Unit, User
+from ..uow import Services
 from .models import API, SESSION, AuthToken
+from .passwords import hash_password, needs_rehash, nfc, token_digest, verify_password
+from .principals import Principal, principal_of
 
 logger = logging.getLogger(__name__)
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so that both failures take the same time.
-_DUMMY_HASH = _hasher.hash("thidua-no-such-user")
 # Touching last_used_at on every request would make every read a write.
 _LAST_USED_PRECISION = timedelta(minutes=5)
 
@@ -35,30 +30,6 @@ class LoginPolicy:
     max_failures: int = 5
     lock_minutes: int = 15
     session_hours: int = 12
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in user with the roles and scopes they hold."""
-
-    id: str
-    username: str
-    full_name: str
-    unit_id: str | None
-    assignments: tuple[tuple[str, str | None], ...]
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return frozenset(scope for _, scope in self.assignments if scope)
-
-    @property
-    def roles(self) -> frozenset[str]:
-        return frozenset(role for role, _ in self.assignments)
-
-    @property
-    def unscoped(self) -> bool:
-        """Holds some role everywhere (scope NULL)."""
-        return any(scope is None for _, scope in self.assignments)
 
 
 @dataclass(frozen=True)
@@ -72,29 +43,21 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(_nfc(password))
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def authenticate(services: Services, username: str, password: str, policy: LoginPolicy) -> Principal:
     """The principal for a username and password. Raises DomainError `invalid_credentials`
     (unknown user, wrong password or inactive: one answer, so names cannot be probed) or
     `account_locked` (too many failures; refused until the lock ends, even with the right password)."""
-    username, password = _nfc(username.strip()), _nfc(password)
+    username = nfc(username.strip())
     with services.uow() as uow:
         session = uow.session
         user = session.scalars(select(User).where(User.username == username).with_for_update()).one_or_none()
         now = uow.clock()
         if user is None or not user.active or user.password_hash is None:
-            _verify(_DUMMY_HASH, password)
+            verify_password(None, password)
             raise DomainError("invalid_credentials", "wrong username or password")
         if user.locked_until is not None and user.locked_until > now:
             raise DomainError("account_locked", f"too many failed sign-ins; locked until {user.locked_until:%H:%M} UTC")
-        if not _verify(user.password_hash, password):
+        if not verify_password(user.password_hash, password):
             failures = user.failed_logins + 1
             locked = failures >= policy.max_failures
             user.failed_logins = 0 if locked else failures
@@ -104,9 +67,9 @@ def authenticate(services: Services, username: str, password: str, policy: Login
                 logger.warning("user %s locked after %d failed sign-ins", user.id, failures)
             raise DomainError("invalid_credentials", "wrong username or password")
         user.failed_logins, user.locked_until = 0, None
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
-        principal = _principal(session, user)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        principal = principal_of(session, user)
         uow.commit()
     return principal
 
@@ -203,7 +166,7 @@ def principal_of_user(services: Services, user_id: str) -> Principal:
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError("user", user_id)
-        return _principal(session, user)
+        return principal_of(session, user)
 
 
 # --- user and role changes (each recorded in the operation log) ------------------------------
@@ -219,7 +182,7 @@ def grant_role(services: Services, actor: str, user: str, role: str, scope: str 
         session = uow.session
         found = _user_named(session, user)
         _require_scope(session, scope)
-        before = _principal(session, found)
+        before = principal_of(session, found)
         if (role, scope) in before.assignments:
             raise DomainError("role_held", f"{found.username} holds {role} in {scope or 'every scope'} already")
         session.add(RoleAssignment(user_id=found.id, role=role, scope=scope))
@@ -234,7 +197,7 @@ def revoke_role(services: Services, actor: str, user: str, role: str, scope: str
     with services.uow() as uow:
         session = uow.session
         found = _user_named(session, user)
-        before = _principal(session, found)
+        before = principal_of(session, found)
         held = session.scalar(
             select(RoleAssignment).where(
                 RoleAssignment.user_id == found.id,
@@ -273,14 +236,14 @@ def set_user_active(services: Services, actor: str, user: str, active: bool, rea
             new={"active": active},
             at=uow.clock(),
         )
-        principal = _principal(session, found)
+        principal = principal_of(session, found)
         uow.commit()
     logger.info("user %s %s by %s", found.id, action, actor)
     return principal
 
 
 def _role_change(uow, actor: str, action: str, user: User, before: Principal, reason: str) -> Principal:
-    after = _principal(uow.session, user)
+    after = principal_of(uow.session, user)
     operations.record(
         uow.session,
         actor=actor,
@@ -303,7 +266,7 @@ def _role_names(principal: Principal) -> list[str]:
 
 
 def _user_named(session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == _nfc(username.strip())))
+    user = session.scalar(select(User).where(User.username == nfc(username.strip())))
     if user is None:
         raise NotFoundError("user", username)
     return user
@@ -353,23 +316,3 @@ def _info(token: AuthToken) -> TokenInfo:
     return TokenInfo(
         token.id, token.name, token.kind, token.created_at, token.expires_at, token.last_used_at, token.revoked_at
     )
-
-
-def _principal(session, user: User) -> Principal:
-    rows = session.execute(
-        select(RoleAssignment.role, RoleAssignment.scope)
-        .where(RoleAssignment.user_id == user.id)
-        .order_by(RoleAssignment.role, RoleAssignment.scope)
-    )
-    return Principal(user.id, user.username, user.full_name, user.unit_id, tuple((r.role, r.scope) for r in rows))
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)

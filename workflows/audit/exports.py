@@ -20,16 +20,16 @@ from sqlalchemy.orm import aliased
 from engine.history import verify_chain
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, UTCDateTime
 
-from ..accounts.services import Principal
+from .. import access
+from ..accounts.principals import Principal
 from ..awards.models import Award
-from ..bootstrap import Services
 from ..council.models import Decision
 from ..errors import DomainError, NotFoundError
-from ..inbox import access
-from ..inbox.queries import NominationSummary, summaries_of
 from ..nominations.models import Campaign, Nomination
+from ..nominations.summaries import NominationSummary, summaries_of
 from ..nominees.models import Person
 from ..org.models import Unit, User
+from ..uow import Services
 from . import search
 
 FORMAT = "thidua-history"

@@ -1,4 +1,5 @@
-"""Recording administrative acts in the operation log, reading it, and verifying its hash chain.
+"""The operation log inside the caller's unit of work: recording administrative acts, reading
+them, and verifying the log's hash chain.
 
 `record` is called by the service that performs the act, in the act's own transaction, after
 the act's writes: the entry lands with the act or not at all. Entries are numbered without gaps
@@ -13,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,9 +24,6 @@ from engine.history import GENESIS_HASH
 
 from ..errors import DomainError
 from .models import HEAD_ID, OperationEntry, OperationLogHead
-
-if TYPE_CHECKING:
-    from ..bootstrap import Services
 
 MAX_REASON_LENGTH = 2000
 # The actor of acts nobody performed by hand (the escalation ladder).
@@ -87,18 +85,6 @@ class Operation:
             return [("", old, new)]
         old, new = old or {}, new or {}
         return [(name, old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())]
-
-
-@dataclass(frozen=True)
-class OperationPage:
-    items: list[Operation]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -250,23 +236,6 @@ def verify(session: Session) -> LogVerification:
     if head is not None and tuple(head) != last:
         return LogVerification(seen, f"entry {last[0]}: does not match the log's recorded head (entry {head.last_id})")
     return LogVerification(seen, None)
-
-
-# --- service functions (own their read-only transaction) ---------------------------------------
-
-
-def operation_page(services: Services, *, page: int = 1, per_page: int = 50, **filters) -> OperationPage:
-    """One page of entries, newest first, with the filters of `entries`."""
-    page, per_page = max(1, page), min(max(1, per_page), 200)
-    with services.session_factory() as session:
-        total = count(session, **filters)
-        items = entries(session, limit=per_page, offset=(page - 1) * per_page, **filters)
-    return OperationPage(items, total, page, per_page)
-
-
-def verify_log(services: Services) -> LogVerification:
-    with services.session_factory() as session:
-        return verify(session)
 
 
 # --- internals ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 dates, actor and status; an instance's timeline with the data before and after each change; the
 diagram of the version it ran at any event and the state replay rebuilds there; the council's
 tallies and attendance (never a member's choice) and the decision. Every query is scoped to the
-principal (workflows.inbox.access): what an auditor may not see does not exist for them."""
+principal (workflows.access): what an auditor may not see does not exist for them."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ from engine.definitions import BPMN_NS, BundleFile, parse_xml
 from engine.history import INSTANCE_MIGRATED, INSTANCE_STARTED, TASK_COMPLETED, TASK_DELEGATED, TASK_ESCALATED
 from engine.models import DefinitionFile, HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
 
-from ..accounts.services import Principal
+from .. import access
+from ..accounts.principals import Principal
 from ..awards.models import Award
-from ..bootstrap import Services
 from ..council.models import CouncilSession, Decision, ItemVoter, SessionAttendance, SessionItem
 from ..errors import DomainError, NotFoundError
-from ..inbox import access
-from ..inbox.queries import NominationSummary, Page, Paging, summaries_of
 from ..nominations.models import STATES, Campaign, Nomination
+from ..nominations.summaries import NominationSummary, summaries_of
 from ..nominees.models import Person
 from ..org.models import Council, Unit, User
-from ..processes import services as process_services
+from ..paging import Page, Paging
+from ..uow import Services
 
 INSTANCE_STATUSES = ("running", "suspended", "completed", "terminated")
 _TEXT_FIELDS = ("nomination", "nominee", "unit", "award", "campaign", "decision", "actor", "status", "instance_status")
@@ -416,20 +416,20 @@ class StateAt:
 def state_at(services: Services, principal: Principal, instance_id: str, at: int) -> StateAt:
     """Replay the instance up to event `at` (read-only). NotFoundError outside the scope;
     DomainError `invalid_seq` when the instance has no event `at`."""
-    with services.session_factory() as session:
-        access.require_instance_visible(session, principal, instance_id)
-        info = _instance_info(session, instance_id)
-        definition_id = _definition_at(session, info, _checked_seq(info, at))
-    return StateAt(process_services.replay(services, instance_id, at=at), definition_id)
+    with services.uow() as uow:
+        access.require_instance_visible(uow.session, principal, instance_id)
+        info = _instance_info(uow.session, instance_id)
+        definition_id = _definition_at(uow.session, info, _checked_seq(info, at))
+        return StateAt(engine.replay_instance(uow, instance_id, at), definition_id)
 
 
 def replay_instance(services: Services, principal: Principal, instance_id: str, at: int | None = None):
     """Replay the instance (to its last event by default) and compare each step with history."""
-    with services.session_factory() as session:
-        access.require_instance_visible(session, principal, instance_id)
+    with services.uow() as uow:
+        access.require_instance_visible(uow.session, principal, instance_id)
         if at is not None:
-            _checked_seq(_instance_info(session, instance_id), at)
-    return process_services.replay(services, instance_id, at=at)
+            _checked_seq(_instance_info(uow.session, instance_id), at)
+        return engine.replay_instance(uow, instance_id, at)
 
 
 def council_votes(session: Session, nomination_id: str) -> list[CouncilVote]:

@@ -1,591 +1,98 @@
-"""Council sessions and secret-ballot tallies, bloc scoring and votes, numbered decisions.
-
-Functions take an open unit of work and never commit. The vote rules (quorum, thresholds) are
-read from the DMN files of the session's rule set, so a province's edited rules apply.
-Secret ballots record attendance, each member's has-voted flag and the counts: no function
-takes, stores or returns a member's choice [design]."""
+"""The council secretary's acts, each in one transaction: put nominations on a session's agenda,
+and record a session's sheet (attendance, then the tallies of many nominations at once)."""
 
 from __future__ import annotations
 
-import logging
-import math
-import uuid
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
-from fractions import Fraction
-from typing import Iterable
+from datetime import datetime
 
-from sqlalchemy import delete, exists, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from engine import DecisionTables, UnitOfWork
-
-from ..awards import services as awards
-from ..awards.models import RuleSet
-from ..errors import DomainError
-from ..nominations.models import Nomination, NoticeComment
-from ..org.models import Bloc, BlocMember, Council, CouncilMember, Jurisdiction, User
-from .models import (
-    REVOCATION_GROUNDS,
-    BlocCriterion,
-    BlocScore,
-    BlocVoteTally,
-    CouncilSession,
-    Decision,
-    DecisionCounter,
-    ItemVoter,
-    SessionAttendance,
-    SessionItem,
-)
-
-logger = logging.getLogger(__name__)
-
-# The rule set's DMN files holding the decisions below (SpiffWorkflow reads one decision per file).
-VOTE_RULE_FILES = ("council_quorum.dmn", "council_vote_rules.dmn")
-QUORUM_DECISION = "council_quorum"
-THRESHOLD_DECISION = "council_vote_threshold"
-DENOMINATORS = ("ALL", "PRESENT")
-# Shares in the rules are fractions; 2 / 3 arrives as a float and is read back as exactly 2/3.
-MAX_SHARE_DENOMINATOR = 1000
-
-PLANNED, HELD, NO_QUORUM = "planned", "held", "no_quorum"
-AWARD, REVOCATION = "award", "revocation"
-DECISION_KINDS = (AWARD, REVOCATION)
+from ..accounts.principals import Principal
+from ..errors import DomainError, ForbiddenError, NotFoundError
+from ..nominations import steps
+from ..nominations.models import Nomination
+from ..org.models import Council, jurisdiction_scope
+from ..uow import Services
+from . import sessions
+from .models import CouncilSession, SessionItem
+from .queries import council_of
 
 
 @dataclass(frozen=True)
-class QuorumResult:
-    present: int
-    members: int
-    required: int
-    has_quorum: bool
-
-
-@dataclass(frozen=True)
-class TallyResult:
-    """The outcome of one item. `threshold` is an exact share of `eligible` (the denominator's
-    head count); `strict` means yes had to exceed it rather than reach it."""
-
-    passed: bool
+class ItemTally:
     yes: int
     no: int
     abstain: int
-    eligible: int
-    threshold: Fraction
-    denominator: str
-    strict: bool
+    voted_user_ids: list[str]
 
 
-@dataclass(frozen=True)
-class RankedUnit:
-    """A bloc member's peer average (scores by the other members) next to its self-score."""
-
-    unit_id: str
-    peer_average: float | None
-    self_score: int | None
-    self_score_gap: float | None
-
-
-# --- vote rules ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Threshold:
-    share: Fraction
-    denominator: str
-    strict: bool
-
-    @property
-    def text(self) -> str:
-        """The rule as stored on the item, e.g. ">= 0.9" or "> 0.5"."""
-        return f"{'>' if self.strict else '>='} {_share_text(self.share)}"
-
-
-def _vote_rules(uow: UnitOfWork, rule_set_id: str) -> DecisionTables:
-    """The rule set's decision tables (parsed once while its files are unchanged), which must
-    hold the council's quorum and threshold decisions."""
-    tables = awards.decision_tables(uow, uow.runtime.evaluator, rule_set_id)
-    if not {QUORUM_DECISION, THRESHOLD_DECISION} <= tables.ids:
-        raise DomainError(
-            "vote_rules_missing",
-            f"rule set {rule_set_id} lacks the council's vote rules ({', '.join(VOTE_RULE_FILES)})",
-        )
-    return tables
-
-
-def _single_rule(tables: DecisionTables, decision_id: str, data: dict) -> dict:
-    rows = tables.decide(decision_id, data)
-    if not rows:
-        raise DomainError("no_vote_rule", f"no rule of {decision_id} matches {data}")
-    return rows[0]
-
-
-def _share(value, decision_id: str) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise DomainError("invalid_vote_rule", f"{decision_id} gives {value!r}; a share must be in (0, 1]")
-    return Fraction(value).limit_denominator(MAX_SHARE_DENOMINATOR)
-
-
-def _share_text(share: Fraction) -> str:
-    decimal = str(float(share))
-    return decimal if Fraction(decimal) == share else f"{share.numerator}/{share.denominator}"
-
-
-def _quorum_share(uow: UnitOfWork, rule_set_id: str, members: int) -> Fraction:
-    rule = _single_rule(_vote_rules(uow, rule_set_id), QUORUM_DECISION, {"members": members})
-    return _share(rule.get("min_present_share"), QUORUM_DECISION)
-
-
-def _threshold(uow: UnitOfWork, rule_set_id: str, award_code: str) -> _Threshold:
-    rule = _single_rule(_vote_rules(uow, rule_set_id), THRESHOLD_DECISION, {"award_code": award_code})
-    denominator, strict = rule.get("denominator"), rule.get("strict")
-    if denominator not in DENOMINATORS or not isinstance(strict, bool):
-        raise DomainError(
-            "invalid_vote_rule",
-            f"{THRESHOLD_DECISION} gives denominator {denominator!r} and strict {strict!r} for {award_code}",
-        )
-    return _Threshold(_share(rule.get("threshold"), THRESHOLD_DECISION), denominator, strict)
-
-
-# --- sessions --------------------------------------------------------------------------------
-
-
-def _locked_session(uow: UnitOfWork, session_id: str) -> CouncilSession:
-    council_session = uow.session.scalars(
-        select(CouncilSession)
-        .where(CouncilSession.id == session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if council_session is None:
-        raise DomainError("session_not_found", f"no council session {session_id}")
-    return council_session
-
-
-def _member_ids(uow: UnitOfWork, council_id: str) -> set[str]:
-    return set(uow.session.scalars(select(CouncilMember.user_id).where(CouncilMember.council_id == council_id)))
-
-
-def schedule_session(
-    uow: UnitOfWork, council_id: str, scheduled_for: datetime, rule_set_id: str, nomination_ids: Iterable[str]
+def schedule_council_session(
+    services: Services, principal: Principal, council_id: str, scheduled_for: datetime, nomination_ids: list[str]
 ) -> str:
-    """Plan a session voting on `nomination_ids`; every member gets a voter row per item, recused
-    from a nomination of their own unit. Returns the session id. Raises DomainError."""
-    if uow.session.get(Council, council_id) is None:
-        raise DomainError("council_not_found", f"no council {council_id}")
-    agenda = list(dict.fromkeys(nomination_ids))
-    if not agenda:
-        raise DomainError("empty_agenda", "a session needs at least one nomination on its agenda")
-    if uow.session.get(RuleSet, rule_set_id) is None:
-        raise DomainError("rule_set_not_found", f"no rule set {rule_set_id}")
-    _vote_rules(uow, rule_set_id)  # refuse now rather than at the vote
-    members = uow.session.scalars(select(CouncilMember).where(CouncilMember.council_id == council_id)).all()
-    if not members:
-        raise DomainError("council_has_no_members", f"council {council_id} has no members")
-    # Locked so that two sessions cannot take the same nomination at once.
-    nominations = {
-        nomination.id: nomination
-        for nomination in uow.session.scalars(select(Nomination).where(Nomination.id.in_(agenda)).with_for_update())
-    }
-    unknown = [nomination_id for nomination_id in agenda if nomination_id not in nominations]
-    if unknown:
-        raise DomainError("nomination_not_found", f"no nomination {', '.join(unknown)}")
-    passed = uow.session.scalars(
-        select(SessionItem.nomination_id).where(SessionItem.nomination_id.in_(agenda), SessionItem.passed.is_(True))
-    ).all()
-    if passed:
-        raise DomainError("nomination_already_passed", f"the council already passed {', '.join(sorted(passed))}")
-    pending = uow.session.scalars(
-        select(SessionItem.nomination_id)
-        .join(CouncilSession, CouncilSession.id == SessionItem.session_id)
-        .where(SessionItem.nomination_id.in_(agenda), CouncilSession.status == PLANNED)
-    ).all()
-    if pending:
-        raise DomainError(
-            "nomination_already_scheduled", f"{', '.join(sorted(pending))} already on a planned session's agenda"
-        )
-
-    session_id = str(uuid.uuid4())
-    uow.session.add(
-        CouncilSession(
-            id=session_id, council_id=council_id, scheduled_for=scheduled_for, status=PLANNED, rule_set_id=rule_set_id
-        )
-    )
-    items = [SessionItem(session_id=session_id, nomination_id=nomination_id) for nomination_id in agenda]
-    uow.session.add_all(items)
-    uow.session.flush()
-    for item in items:
-        nomination = nominations[item.nomination_id]
-        own_units = {nomination.nominating_unit_id, nomination.nominee_unit_id}
-        for member in members:
-            # Separation of duties 3: a member is recused from a nominee of their own unit.
-            recused = member.unit_id is not None and member.unit_id in own_units
-            uow.session.add(ItemVoter(item_id=item.id, user_id=member.user_id, recused=recused, has_voted=False))
-    uow.session.flush()
-    logger.info("council session %s scheduled for council %s with %d items", session_id, council_id, len(items))
+    with services.uow() as uow:
+        found = council_of(uow.session, principal, council_id)
+        _require_secretary(uow, principal, found)
+        agenda = uow.session.scalars(select(Nomination).where(Nomination.id.in_(nomination_ids))).all()
+        rule_sets = {nomination.rule_set_id for nomination in agenda}
+        if len(rule_sets) > 1:
+            raise DomainError("mixed_rule_sets", "one session votes on nominations under one rule set")
+        if not rule_sets:
+            raise DomainError("empty_agenda", "a session needs at least one nomination on its agenda")
+        session_id = sessions.schedule_session(uow, council_id, scheduled_for, rule_sets.pop(), nomination_ids)
+        uow.commit()
     return session_id
 
 
-def record_attendance(uow: UnitOfWork, session_id: str, present_user_ids: Iterable[str]) -> QuorumResult:
-    """Record who attended and apply the quorum rule: the session becomes `held`, or
-    `no_quorum` (then it must be rescheduled). Correctable until a tally is recorded."""
-    council_session = _locked_session(uow, session_id)
-    if council_session.status == NO_QUORUM:
-        raise DomainError("session_without_quorum", f"session {session_id} had no quorum; reschedule it")
-    if uow.session.scalar(select(exists().where(SessionItem.session_id == session_id, SessionItem.yes.is_not(None)))):
-        raise DomainError("attendance_locked", f"session {session_id} already has tallies")
-    members = _member_ids(uow, council_session.council_id)
-    if not members:
-        raise DomainError("council_has_no_members", f"council {council_session.council_id} has no members")
-    present = set(present_user_ids)
-    strangers = sorted(present - members)
-    if strangers:
-        raise DomainError("not_a_council_member", f"{', '.join(strangers)} not members of the council")
-
-    for user_id in sorted(members):
-        uow.session.merge(SessionAttendance(session_id=session_id, user_id=user_id, present=user_id in present))
-    share = _quorum_share(uow, council_session.rule_set_id, len(members))
-    required = math.ceil(share * len(members))
-    has_quorum = len(present) >= required
-    council_session.status = HELD if has_quorum else NO_QUORUM
-    uow.session.flush()
-    logger.info(
-        "council session %s: quorum %s (%d of %d, %d required)",
-        session_id,
-        has_quorum,
-        len(present),
-        len(members),
-        required,
-    )
-    return QuorumResult(present=len(present), members=len(members), required=required, has_quorum=has_quorum)
-
-
-def reschedule_session(uow: UnitOfWork, session_id: str, scheduled_for: datetime) -> str:
-    """Plan a new session with the unvoted agenda of a session that had no quorum; the old
-    session stays as a record. Returns the new session id."""
-    council_session = _locked_session(uow, session_id)
-    if council_session.status != NO_QUORUM:
-        raise DomainError(
-            "session_not_reschedulable", f"session {session_id} is {council_session.status}; only one without quorum"
-        )
-    agenda = uow.session.scalars(
-        select(SessionItem.nomination_id)
-        .where(SessionItem.session_id == session_id, SessionItem.yes.is_(None))
-        .order_by(SessionItem.id)
-    ).all()
-    new_id = schedule_session(uow, council_session.council_id, scheduled_for, council_session.rule_set_id, agenda)
-    logger.info("council session %s rescheduled as %s", session_id, new_id)
-    return new_id
-
-
-def _check_counts(yes: int, no: int, abstain: int) -> None:
-    for name, count in (("yes", yes), ("no", no), ("abstain", abstain)):
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise DomainError("invalid_tally", f"{name} must be a whole number of ballots, not {count!r}")
-
-
-def record_tally(
-    uow: UnitOfWork,
+def record_session(
+    services: Services,
+    principal: Principal,
     session_id: str,
-    nomination_id: str,
-    yes: int,
-    no: int,
-    abstain: int,
-    voted_user_ids: Iterable[str],
-) -> TallyResult:
-    """Record a secret ballot on one item: the counts and who cast a ballot, never who chose
-    what. Applies the threshold rule for the nomination's award. Raises DomainError."""
-    council_session = _locked_session(uow, session_id)
-    if council_session.status == NO_QUORUM:
-        raise DomainError("session_without_quorum", f"session {session_id} had no quorum; no tally may be recorded")
-    if council_session.status != HELD:
-        raise DomainError("session_not_held", f"record the attendance of session {session_id} first")
-    item = uow.session.scalars(
-        select(SessionItem).where(SessionItem.session_id == session_id, SessionItem.nomination_id == nomination_id)
-    ).one_or_none()
-    if item is None:
-        raise DomainError("nomination_not_on_agenda", f"nomination {nomination_id} is not on session {session_id}")
-    if item.yes is not None:
-        raise DomainError("tally_already_recorded", f"nomination {nomination_id} already has a tally in this session")
-    _check_counts(yes, no, abstain)
-    voted = list(voted_user_ids)
-    if len(set(voted)) != len(voted):
-        raise DomainError("duplicate_voter", "a member is listed twice among those who cast a ballot")
-    if yes + no + abstain != len(voted):
-        raise DomainError(
-            "tally_mismatch", f"yes + no + abstain = {yes + no + abstain} but {len(voted)} members cast a ballot"
-        )
-    voters = {
-        voter.user_id: voter for voter in uow.session.scalars(select(ItemVoter).where(ItemVoter.item_id == item.id))
-    }
-    present = set(
-        uow.session.scalars(
-            select(SessionAttendance.user_id).where(
-                SessionAttendance.session_id == session_id, SessionAttendance.present.is_(True)
-            )
-        )
-    )
-    for user_id in voted:
-        if user_id not in voters:
-            raise DomainError("not_a_council_member", f"{user_id} is not a voter on this item")
-        if voters[user_id].recused:
-            # Separation of duties 3: the member comes from the nominee's or the nominating unit.
-            raise DomainError("voter_recused", f"{user_id} is recused from nomination {nomination_id}")
-        if user_id not in present:
-            raise DomainError("voter_absent", f"{user_id} is not recorded as present")
-
-    nomination = uow.session.scalars(select(Nomination).where(Nomination.id == nomination_id).with_for_update()).one()
-    if uow.session.scalar(
-        select(exists().where(SessionItem.nomination_id == nomination_id, SessionItem.passed.is_(True)))
-    ):
-        raise DomainError("nomination_already_passed", f"the council already passed nomination {nomination_id}")
-    # Decree 98/2023 Art. 46: public-notice comments are resolved before the council votes.
-    if uow.session.scalar(
-        select(exists().where(NoticeComment.nomination_id == nomination_id, NoticeComment.resolution.is_(None)))
-    ):
-        raise DomainError("notice_comments_unresolved", f"nomination {nomination_id} has unresolved comments")
-
-    # Decree 98/2023 Art. 49(2): the council's own rule sets the threshold and its denominator.
-    rule = _threshold(uow, council_session.rule_set_id, nomination.award_code)
-    eligible = sum(
-        1
-        for user_id, voter in voters.items()
-        if not voter.recused and (rule.denominator == "ALL" or user_id in present)
-    )
-    needed = rule.share * eligible
-    passed = yes > needed if rule.strict else yes >= needed
-
-    for user_id in voted:
-        voters[user_id].has_voted = True
-    item.yes, item.no, item.abstain = yes, no, abstain
-    item.threshold, item.denominator, item.passed = rule.text, rule.denominator, passed
-    uow.session.flush()
-    logger.info("council session %s: tally recorded for nomination %s, passed %s", session_id, nomination_id, passed)
-    return TallyResult(
-        passed=passed,
-        yes=yes,
-        no=no,
-        abstain=abstain,
-        eligible=eligible,
-        threshold=rule.share,
-        denominator=rule.denominator,
-        strict=rule.strict,
-    )
-
-
-# --- decisions -------------------------------------------------------------------------------
-
-
-def _next_number(uow: UnitOfWork, jurisdiction_id: str, year: int) -> int:
-    """Take the next decision number of a jurisdiction and year. The counter row's UPDATE
-    holds its lock until commit, so concurrent issuers get consecutive numbers and a rollback
-    leaves no gap."""
-    increment = (
-        update(DecisionCounter)
-        .where(DecisionCounter.jurisdiction_id == jurisdiction_id, DecisionCounter.year == year)
-        .values(last_number=DecisionCounter.last_number + 1)
-        .returning(DecisionCounter.last_number)
-        .execution_options(synchronize_session=False)
-    )
-    number = uow.session.execute(increment).scalar_one_or_none()
-    if number is not None:
-        return number
-    try:
-        with uow.session.begin_nested():
-            uow.session.execute(
-                insert(DecisionCounter).values(jurisdiction_id=jurisdiction_id, year=year, last_number=1)
-            )
-        return 1
-    except IntegrityError:
-        # Another transaction issued the year's first decision meanwhile; its row is committed now.
-        return uow.session.execute(increment).scalar_one()
-
-
-def _issue(
-    uow: UnitOfWork, jurisdiction_id: str, kind: str, signed_by: str, signed_on: date, note: str | None
-) -> Decision:
-    jurisdiction = uow.session.get(Jurisdiction, jurisdiction_id)
-    if jurisdiction is None:
-        raise DomainError("jurisdiction_not_found", f"no jurisdiction {jurisdiction_id}")
-    if uow.session.get(User, signed_by) is None:
-        raise DomainError("user_not_found", f"no user {signed_by}")
-    number = _next_number(uow, jurisdiction_id, signed_on.year)
-    code = f"{number}/{jurisdiction.decision_suffix}"
-    decision = Decision(
-        jurisdiction_id=jurisdiction_id,
-        year=signed_on.year,
-        number=number,
-        code=code,
-        kind=kind,
-        signed_by=signed_by,
-        signed_on=signed_on,
-        note=note,
-    )
-    uow.session.add(decision)
-    uow.session.flush()
-    logger.info("decision %s issued as %s in jurisdiction %s", decision.id, code, jurisdiction_id)
-    return decision
-
-
-def issue_decision(
-    uow: UnitOfWork, jurisdiction_id: str, kind: str, signed_by: str, signed_on: date, note: str | None = None
-) -> Decision:
-    """Number and record a signed decision, e.g. "15/QĐ-UBND": numbers run per jurisdiction and
-    restart each year. Revocations go through revoke_decision. Raises DomainError."""
-    if kind not in DECISION_KINDS:
-        raise DomainError("unknown_decision_kind", f"decision kind {kind!r} is not one of {', '.join(DECISION_KINDS)}")
-    if kind == REVOCATION:
-        raise DomainError("revocation_needs_original", "a revocation is issued with revoke_decision")
-    return _issue(uow, jurisdiction_id, kind, signed_by, signed_on, note)
-
-
-def revoke_decision(
-    uow: UnitOfWork, decision_id: int, ground: str, signed_by: str, signed_on: date, note: str | None
-) -> Decision:
-    """Issue a revocation decision (hủy bỏ) of `decision_id` on a legal ground and mark the
-    original revoked. Returns the revocation. Raises DomainError."""
-    # Law 06/2022 Art. 94(2): the grounds for revoking an award.
-    if ground not in REVOCATION_GROUNDS:
-        raise DomainError("unknown_revocation_ground", f"{ground!r} is not one of {', '.join(REVOCATION_GROUNDS)}")
-    original = uow.session.scalars(
-        select(Decision).where(Decision.id == decision_id).with_for_update().execution_options(populate_existing=True)
-    ).one_or_none()
-    if original is None:
-        raise DomainError("decision_not_found", f"no decision {decision_id}")
-    if original.kind == REVOCATION:
-        raise DomainError("revocation_not_revocable", f"decision {original.code} is itself a revocation")
-    if original.revoked_by_id is not None:
-        raise DomainError("decision_already_revoked", f"decision {original.code} is already revoked")
-    if signed_on < original.signed_on:
-        raise DomainError("revocation_before_decision", f"a revocation cannot predate decision {original.code}")
-    revocation = _issue(uow, original.jurisdiction_id, REVOCATION, signed_by, signed_on, note)
-    original.revoked_by_id = revocation.id
-    original.revocation_ground = ground
-    uow.session.flush()
-    logger.info("decision %s revoked by decision %s", original.id, revocation.id)
-    return revocation
-
-
-# --- blocs -------------------------------------------------------------------------------------
-
-
-def _bloc_members(uow: UnitOfWork, bloc_id: str, year: int) -> set[str]:
-    if uow.session.get(Bloc, bloc_id) is None:
-        raise DomainError("bloc_not_found", f"no bloc {bloc_id}")
-    return set(
-        uow.session.scalars(select(BlocMember.unit_id).where(BlocMember.bloc_id == bloc_id, BlocMember.year == year))
-    )
-
-
-def _require_members(unit_ids: Iterable[str], members: set[str], bloc_id: str, year: int) -> None:
-    strangers = sorted(set(unit_ids) - members)
-    if strangers:
-        raise DomainError("not_a_bloc_member", f"{', '.join(strangers)} not members of bloc {bloc_id} in {year}")
-
-
-def set_bloc_criteria(uow: UnitOfWork, bloc_id: str, year: int, criteria: list[tuple[str, str, int]]) -> None:
-    """Set the bloc's own scoring table for a year (replacing it until scoring starts)."""
-    _bloc_members(uow, bloc_id, year)
-    if not criteria:
-        raise DomainError("invalid_criteria", "a scoring table needs at least one criterion")
-    codes = [code for code, _title, _max in criteria]
-    if len(set(codes)) != len(codes) or not all(codes):
-        raise DomainError("invalid_criteria", "criterion codes must be present and distinct")
-    for code, _title, max_score in criteria:
-        if isinstance(max_score, bool) or not isinstance(max_score, int) or max_score <= 0:
-            raise DomainError("invalid_criteria", f"criterion {code}: the maximum score must be a positive integer")
-    if uow.session.scalar(select(exists().where(BlocScore.bloc_id == bloc_id, BlocScore.year == year))):
-        raise DomainError("bloc_already_scored", f"bloc {bloc_id} has scores for {year}; its criteria are fixed")
-    uow.session.execute(delete(BlocCriterion).where(BlocCriterion.bloc_id == bloc_id, BlocCriterion.year == year))
-    uow.session.add_all(
-        BlocCriterion(bloc_id=bloc_id, year=year, code=code, title=title, max_score=max_score)
-        for code, title, max_score in criteria
-    )
-    uow.session.flush()
-
-
-def record_bloc_scores(
-    uow: UnitOfWork, bloc_id: str, year: int, scorer_unit_id: str, scores: dict[str, dict[str, int]]
-) -> None:
-    """Record one member unit's score sheets, one per scored unit (itself included), each
-    covering every criterion. A sheet recorded again replaces the earlier one."""
-    members = _bloc_members(uow, bloc_id, year)
-    _require_members([scorer_unit_id, *scores], members, bloc_id, year)
-    criteria = {
-        criterion.code: criterion.max_score
-        for criterion in uow.session.scalars(
-            select(BlocCriterion).where(BlocCriterion.bloc_id == bloc_id, BlocCriterion.year == year)
-        )
-    }
-    if not criteria:
-        raise DomainError("bloc_criteria_missing", f"bloc {bloc_id} has no scoring criteria for {year}")
-    if not scores:
-        raise DomainError("empty_score_sheet", "no unit scored")
-    for scored_unit_id, sheet in scores.items():
-        if set(sheet) != set(criteria):
-            unknown, missing = sorted(set(sheet) - set(criteria)), sorted(set(criteria) - set(sheet))
-            raise DomainError(
-                "incomplete_score_sheet",
-                f"sheet for {scored_unit_id}: unknown criteria {unknown}, missing criteria {missing}",
-            )
-        for code, score in sheet.items():
-            if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= criteria[code]:
-                raise DomainError(
-                    "score_out_of_range",
-                    f"sheet for {scored_unit_id}: {code} must be 0..{criteria[code]}, not {score!r}",
+    present_user_ids: list[str],
+    tallies: dict[str, ItemTally],
+) -> dict[str, bool]:
+    """Record attendance (on a planned session) and the tallies of many nominations in one
+    transaction: all of it lands or none. Returns {nomination_id: passed}."""
+    with services.uow() as uow:
+        council_session = uow.session.get(CouncilSession, session_id)
+        if council_session is None:
+            raise NotFoundError("council session", session_id)
+        found = council_of(uow.session, principal, council_session.council_id, missing=("council session", session_id))
+        _require_secretary(uow, principal, found)
+        # Attendance is taken once, when the sheet is first recorded (the page then shows it read-only).
+        if council_session.status == sessions.PLANNED:
+            quorum = sessions.record_attendance(uow, session_id, present_user_ids)
+            if not quorum.has_quorum:
+                uow.commit()
+                return {}
+        results = {}
+        for nomination_id, tally in tallies.items():
+            try:
+                steps.record_council_vote(
+                    uow,
+                    principal.id,
+                    session_id,
+                    nomination_id,
+                    yes=tally.yes,
+                    no=tally.no,
+                    abstain=tally.abstain,
+                    voted_user_ids=tally.voted_user_ids,
                 )
-    for scored_unit_id, sheet in scores.items():
-        for code, score in sheet.items():
-            uow.session.merge(
-                BlocScore(
-                    bloc_id=bloc_id,
-                    year=year,
-                    scorer_unit_id=scorer_unit_id,
-                    scored_unit_id=scored_unit_id,
-                    criterion_code=code,
-                    score=score,
+            except DomainError as error:
+                raise DomainError(error.code, f"nomination {nomination_id}: {error.message}") from error
+            results[nomination_id] = bool(
+                uow.session.scalar(
+                    select(SessionItem.passed).where(
+                        SessionItem.session_id == session_id, SessionItem.nomination_id == nomination_id
+                    )
                 )
             )
-    uow.session.flush()
+        uow.commit()
+    return results
 
 
-def bloc_ranking(uow: UnitOfWork, bloc_id: str, year: int) -> list[RankedUnit]:
-    """Members ranked by the average total given by the OTHER members; a unit's score of itself
-    is shown beside it for cross-checking, never counted (Separation of duties 4). Units nobody
-    else scored come last with no average."""
-    members = _bloc_members(uow, bloc_id, year)
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for score in uow.session.scalars(select(BlocScore).where(BlocScore.bloc_id == bloc_id, BlocScore.year == year)):
-        totals[score.scorer_unit_id, score.scored_unit_id] += score.score
-    ranking = []
-    for unit_id in members:
-        peers = [total for (scorer, scored), total in totals.items() if scored == unit_id and scorer != unit_id]
-        peer_average = sum(peers) / len(peers) if peers else None
-        self_score = totals.get((unit_id, unit_id))
-        gap = self_score - peer_average if self_score is not None and peer_average is not None else None
-        ranking.append(RankedUnit(unit_id, peer_average, self_score, gap))
-    return sorted(ranking, key=lambda unit: (unit.peer_average is None, -(unit.peer_average or 0), unit.unit_id))
-
-
-def record_bloc_vote(uow: UnitOfWork, bloc_id: str, year: int, tallies: dict[str, int]) -> str | None:
-    """Record the bloc's secret vote for its leading unit (suy tôn) as votes per unit; returns
-    the unit with strictly the most votes, or None on a tie."""
-    members = _bloc_members(uow, bloc_id, year)
-    if not tallies:
-        raise DomainError("empty_bloc_vote", "the vote names no unit")
-    _require_members(tallies, members, bloc_id, year)
-    for unit_id, votes in tallies.items():
-        if isinstance(votes, bool) or not isinstance(votes, int) or votes < 0:
-            raise DomainError("invalid_tally", f"votes for {unit_id} must be a whole number, not {votes!r}")
-    if uow.session.scalar(select(exists().where(BlocVoteTally.bloc_id == bloc_id, BlocVoteTally.year == year))):
-        raise DomainError("bloc_vote_already_recorded", f"bloc {bloc_id} already voted for {year}")
-    uow.session.add_all(
-        BlocVoteTally(bloc_id=bloc_id, year=year, unit_id=unit_id, votes=votes) for unit_id, votes in tallies.items()
-    )
-    uow.session.flush()
-    ordered = sorted(tallies.items(), key=lambda entry: entry[1], reverse=True)
-    top_unit, top_votes = ordered[0]
-    if top_votes == 0 or (len(ordered) > 1 and ordered[1][1] == top_votes):
-        return None
-    return top_unit
+def _require_secretary(uow, principal: Principal, found: Council) -> None:
+    if not uow.directory.is_candidate(
+        uow.session, principal.id, "council_secretary", jurisdiction_scope(found.jurisdiction_id)
+    ):
+        raise ForbiddenError(f"only the secretary of {found.name} records its sessions")

@@ -4,37 +4,38 @@ a nomination with its files, history and comments. Every query is scoped to the 
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, union
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 import engine
 from engine import TaskView, queries
 from engine.models import HistoryEvent, HumanTask, ProcessInstance
 
-from ..accounts.services import Principal
-from ..awards import services as awards
+from .. import access
+from ..accounts.principals import Principal
+from ..awards import eligibility
 from ..awards.models import Award
-from ..bootstrap import Services
-from ..council.models import Decision
+from ..calendar.vietnam import today
+from ..dossiers.files import FileEntry, file_from, files_query
 from ..dossiers.models import DossierFile
 from ..errors import DomainError, NotFoundError
 from ..nominations.models import Campaign, Nomination, NominationWatch, NoticeComment, ReviewComment
-from ..nominations.services import SYSTEM_STEPS, today
+from ..nominations.steps import SYSTEM_STEPS
+from ..nominations.summaries import NominationSummary, summaries_of, summary_from, summary_query
 from ..nominees.models import Person
 from ..org.models import RoleAssignment, Unit, User
-from . import access
+from ..paging import Page, Paging
+from ..uow import Services
 
 TASK_VIEWS = ("mine", "claimable", "overdue", "all")
 NOMINATION_VIEWS = ("started", "watched", "mine", "visible")  # mine = started or watched
 DUE_FILTERS = ("overdue", "today", "week")
 TASK_SORTS = ("due", "-due", "created", "-created", "award", "status")
 NOMINATION_SORTS = ("created", "-created", "award", "status")
-MAX_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -57,58 +58,11 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Paging:
-    page: int = 1
-    per_page: int = 25
-
-    def __post_init__(self):
-        if self.page < 1:
-            raise DomainError("invalid_page", f"page must be 1 or more, not {self.page}")
-        if not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise DomainError("invalid_page", f"per_page must be between 1 and {MAX_PER_PAGE}, not {self.per_page}")
-
-
-@dataclass(frozen=True)
-class NominationSummary:
-    id: str
-    status: str
-    award_code: str
-    award_title: str
-    nominee_name: str
-    nominating_unit_id: str
-    nominating_unit_name: str
-    bloc_id: str | None
-    campaign_id: str
-    campaign_name: str
-    achievement_year: int
-    route: str
-    summary: str
-    created_by: str
-    created_at: datetime
-    instance_id: str | None
-    rejection_reason: str | None
-    decision_code: str | None
-
-
-@dataclass(frozen=True)
 class InboxItem:
     task: TaskView
     nomination: NominationSummary | None
     working_days_left: int | None  # negative: overdue by that many working days
     overdue: bool
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -122,18 +76,6 @@ class HistoryEntry:
     task_name: str | None  # the step's name when the event is about a task
     reason: str | None
     data: dict
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    id: str
-    filename: str
-    media_type: str
-    size: int
-    sha256: str
-    uploaded_by: str
-    uploaded_by_name: str
-    uploaded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -172,55 +114,6 @@ class TaskDetail:
     colleagues: list[Colleague]  # whom the task can be delegated to
     working_days_left: int | None
     overdue: bool
-
-
-@functools.cache
-def _summary_query() -> Select:
-    """Built once: a Select is immutable, and building this one costs more than running it."""
-    nominee, nominee_unit, nominating_unit = aliased(Person), aliased(Unit), aliased(Unit)
-    return (
-        select(
-            Nomination,
-            Award.title,
-            func.coalesce(nominee.full_name, nominee_unit.name),
-            nominating_unit.name,
-            Campaign.name,
-            Decision.code,
-        )
-        .join(
-            Award,
-            and_(Award.rule_set_id == Nomination.rule_set_id, Award.code == Nomination.award_code),
-        )
-        .outerjoin(nominee, nominee.id == Nomination.person_id)
-        .join(nominee_unit, nominee_unit.id == Nomination.nominee_unit_id)
-        .join(nominating_unit, nominating_unit.id == Nomination.nominating_unit_id)
-        .join(Campaign, Campaign.id == Nomination.campaign_id)
-        .outerjoin(Decision, Decision.id == Nomination.decision_id)
-    )
-
-
-def _summary(row) -> NominationSummary:
-    nomination, award_title, nominee_name, unit_name, campaign_name, decision_code = row
-    return NominationSummary(
-        id=nomination.id,
-        status=nomination.status,
-        award_code=nomination.award_code,
-        award_title=award_title,
-        nominee_name=nominee_name,
-        nominating_unit_id=nomination.nominating_unit_id,
-        nominating_unit_name=unit_name,
-        bloc_id=nomination.bloc_id,
-        campaign_id=nomination.campaign_id,
-        campaign_name=campaign_name,
-        achievement_year=nomination.achievement_year,
-        route=nomination.route,
-        summary=nomination.summary,
-        created_by=nomination.created_by,
-        created_at=nomination.created_at,
-        instance_id=nomination.instance_id,
-        rejection_reason=nomination.rejection_reason,
-        decision_code=decision_code,
-    )
 
 
 def _filters_nominations(filters: Filters) -> bool:
@@ -343,12 +236,12 @@ def nominations(
             "status": (Nomination.status, Nomination.created_at),
         }[sort]
         rows = session.execute(
-            _nomination_filters(_summary_query().where(condition), filters)
+            _nomination_filters(summary_query().where(condition), filters)
             .order_by(*order, Nomination.id)
             .limit(paging.per_page)
             .offset((paging.page - 1) * paging.per_page)
         ).all()
-        return Page([_summary(row) for row in rows], total, paging.page, paging.per_page)
+        return Page([summary_from(row) for row in rows], total, paging.page, paging.per_page)
 
 
 def nomination_detail(services: Services, principal: Principal, nomination_id: str) -> NominationDetail:
@@ -405,16 +298,6 @@ def _visible_task(uow, principal: Principal, task_id: str) -> queries.TaskContex
     return context
 
 
-def file_entry(services: Services, principal: Principal, file_id: str) -> FileEntry:
-    """A dossier file's metadata, if the principal sees its nomination; NotFoundError otherwise."""
-    with services.session_factory() as session:
-        row = session.execute(_files_query().where(DossierFile.id == file_id)).one_or_none()
-        if row is None:
-            raise NotFoundError("file", file_id)
-        access.require_nomination(session, principal, row[0].nomination_id)
-        return _file(row)
-
-
 def instance_history(services: Services, principal: Principal, instance_id: str) -> list[HistoryEntry]:
     with services.session_factory() as session:
         access.require_instance_visible(session, principal, instance_id)
@@ -433,25 +316,6 @@ def _view_conditions(principal: Principal, now: datetime) -> dict[str, Any]:
         "overdue": and_(or_(mine, claimable), HumanTask.due_at.is_not(None), HumanTask.due_at < now),
         "all": or_(mine, claimable),
     }
-
-
-def actionable_tasks(*conditions) -> Select:
-    """(user_id, task_id) of every open task each active user can act on, for all users at once:
-    the rule of the "all" view (claimed by the user, or unclaimed with a role the user holds in
-    the task's scope or everywhere). `conditions` are further filters over HumanTask."""
-    holds_role = and_(
-        HumanTask.claimed_by.is_(None),
-        HumanTask.candidate_role == RoleAssignment.role,
-        or_(RoleAssignment.scope.is_(None), RoleAssignment.scope == HumanTask.org_scope),
-    )
-    open_tasks = (HumanTask.state == queries.TASK_OPEN, *conditions)
-    pairs = union(
-        select(RoleAssignment.user_id, HumanTask.id.label("task_id")).join(HumanTask, holds_role).where(*open_tasks),
-        select(HumanTask.claimed_by.label("user_id"), HumanTask.id.label("task_id")).where(
-            HumanTask.claimed_by.is_not(None), *open_tasks
-        ),
-    ).subquery()
-    return select(pairs.c.user_id, pairs.c.task_id).join(User, User.id == pairs.c.user_id).where(User.active.is_(True))
 
 
 def _due_limit(uow, due: str | None, now: datetime) -> datetime | None:
@@ -489,12 +353,6 @@ def _nomination_counts(session: Session, principal: Principal, filters: Filters)
     return counts
 
 
-def summaries_of(session: Session, ids: set[str]) -> dict[str, NominationSummary]:
-    if not ids:
-        return {}
-    return {row[0].id: _summary(row) for row in session.execute(_summary_query().where(Nomination.id.in_(ids)))}
-
-
 def _nomination_detail(session: Session, principal: Principal, nomination_id: str) -> NominationDetail:
     access.require_nomination(session, principal, nomination_id)
     (summary,) = summaries_of(session, {nomination_id}).values()
@@ -504,25 +362,10 @@ def _nomination_detail(session: Session, principal: Principal, nomination_id: st
         .order_by(ProcessInstance.started_at)
     ).all()
     open_tasks = [task for instance_id in instance_ids for task in queries.open_tasks(session, instance_id=instance_id)]
-    files = [_file(row) for row in session.execute(_files_query().where(DossierFile.nomination_id == nomination_id))]
+    files = [file_from(row) for row in session.execute(files_query().where(DossierFile.nomination_id == nomination_id))]
     watching = session.get(NominationWatch, (principal.id, nomination_id)) is not None
     return NominationDetail(
         summary, open_tasks, files, _history(session, instance_ids), _comments(session, nomination_id), watching
-    )
-
-
-def _files_query() -> Select:
-    return (
-        select(DossierFile, User.full_name)
-        .join(User, User.id == DossierFile.uploaded_by)
-        .order_by(DossierFile.uploaded_at, DossierFile.filename)
-    )
-
-
-def _file(row) -> FileEntry:
-    file, uploader = row
-    return FileEntry(
-        file.id, file.filename, file.media_type, file.size, file.sha256, file.uploaded_by, uploader, file.uploaded_at
     )
 
 
@@ -567,7 +410,7 @@ def _comments(session: Session, nomination_id: str) -> list[CommentEntry]:
 def _eligibility(uow, session: Session, nomination_id: str):
     nomination = session.get(Nomination, nomination_id)
     try:
-        return awards.check_eligibility(
+        return eligibility.check_eligibility(
             uow,
             uow.runtime.evaluator,
             nomination.rule_set_id,
@@ -638,7 +481,7 @@ def nomination_choices(services: Services, principal: Principal) -> NominationCh
         award_choices: dict[str, Choice] = {}
         for campaign in campaigns:
             try:
-                rule_set = awards.rule_set_in_force(uow, campaign.jurisdiction_id, campaign.year)
+                rule_set = eligibility.rule_set_in_force(uow, campaign.jurisdiction_id, campaign.year)
             except DomainError:
                 continue
             for award in session.scalars(select(Award).where(Award.rule_set_id == rule_set.id)):

@@ -1,64 +1,37 @@
-"""Nomination services: create a nomination and carry it up the ladder, applying the domain's
-policies around each engine step (restriction lock, separation of duties, eligibility at
-appraisal, public notice, council tallies, numbered decisions, revocation).
-
-Every function takes an open unit of work and never commits; the caller owns the transaction,
-so the domain rows and the engine step land together."""
+"""What reviewers do to a nomination, each in one transaction and within their scope: create it
+(a unit officer), comment on it, watch it, attach dossier files and read them back."""
 
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import date
-from typing import Any
-from zoneinfo import ZoneInfo
+from pathlib import Path
+from typing import BinaryIO
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import or_, select
 
-import engine
-from engine import StepResult, TaskNotFoundError, UnitOfWork, queries
-from engine.instances import TASK_OPEN
+from engine import queries
 from engine.models import HumanTask, ProcessInstance
 
-from ..awards import services as awards
-from ..council import services as council
-from ..errors import DomainError
-from ..nominees.models import SUBJECT_PERSON, SUBJECT_UNIT, AchievementRecord, Person
-from ..org.models import BlocMember, User, bloc_scope, jurisdiction_scope, unit_scope
-from .models import Campaign, Nomination, NoticeComment
+from .. import access
+from ..accounts.principals import Principal
+from ..dossiers.files import FileEntry, file_entry
+from ..dossiers.models import DossierFile
+from ..dossiers.sniff import check_upload, safe_filename
+from ..dossiers.store import BlobStore
+from ..errors import DomainError, ForbiddenError
+from ..uow import Services
+from . import creation
+from .models import NominationWatch, ReviewComment
 
-LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
-PROCESS_OF_ROUTE = {"merit": "nomination", "ad_hoc": "ad_hoc_nomination"}
-REVOCATION_PROCESS = "revocation"
-# Completed by the council's tally, never by a user's form.
-SYSTEM_STEPS = frozenset({"council_vote"})
-BLOC_LEADER = "BLOC_LEADER"  # the achievement record of a bloc's chosen leading unit
-NOTICE_WORKING_DAYS = 10  # Decree 98/2023 Art. 46: public notice at least 10 working days before the council
+logger = logging.getLogger(__name__)
 
-# The form answer that sends a nomination to rejection at each step; its `reason` is kept.
-REJECTING_ANSWER = {"bloc_review": "approved", "appraise_nomination": "recommend", "sign_decision": "granted"}
-# The status a nomination is in while this task is open (DOMAIN.md "Nomination states").
-STATUS_WHILE_OPEN = {
-    "draft_nomination": "DRAFT",
-    "sign_nomination": "DRAFT",
-    "bloc_review": "BLOC_REVIEW",
-    "receive_nomination": "SUBMITTED",
-    "supplement_nomination": "RETURNED",
-    "appraise_nomination": "RECEIVED",
-    "close_public_notice": "PUBLIC_NOTICE",
-    "council_vote": "APPRAISED",
-    "sign_decision": "COUNCIL_VOTED",
-    "notify_result": "DECIDED",
-    "notify_rejection": "REJECTED",
-}
-
-
-def today(uow: UnitOfWork) -> date:
-    return uow.clock().astimezone(LOCAL_TIME).date()
+MAX_COMMENT_LENGTH = 4000
 
 
 def create_nomination(
-    uow: UnitOfWork,
-    actor: str,
+    services: Services,
+    principal: Principal,
     *,
     campaign_id: str,
     award_code: str,
@@ -67,288 +40,116 @@ def create_nomination(
     person_id: str | None = None,
     unit_id: str | None = None,
     route: str = "merit",
-) -> Nomination:
-    """Create a draft nomination and start its process; the actor drafts it as unit officer."""
-    session = uow.session
-    if route not in PROCESS_OF_ROUTE:
-        raise DomainError("unknown_route", f"route must be one of {sorted(PROCESS_OF_ROUTE)}, not {route!r}")
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise DomainError("unknown_campaign", f"no campaign {campaign_id!r}")
-    if not uow.directory.is_candidate(session, actor, "unit_officer", unit_scope(nominating_unit_id)):
-        raise DomainError("not_unit_officer", f"{actor} is not a unit officer of {nominating_unit_id}")
-    rule_set = awards.rule_set_in_force(uow, campaign.jurisdiction_id, year)
-    award = awards.award_of(uow, rule_set.id, award_code)
-    nominee_unit_id = _nominee_unit(uow, award.subject, person_id, unit_id)
-    nomination = Nomination(
-        id=str(uuid.uuid4()),
-        campaign_id=campaign_id,
-        rule_set_id=rule_set.id,
-        award_code=award_code,
-        route=route,
-        person_id=person_id,
-        nominee_unit_id=nominee_unit_id,
-        nominating_unit_id=nominating_unit_id,
-        bloc_id=_bloc_of(uow, nominating_unit_id, year),
-        achievement_year=year,
-        summary="",
-        status="DRAFT",
-        created_by=actor,
-        created_at=uow.clock(),
-    )
-    session.add(nomination)
-    session.flush()
-    data = {
-        "nomination_id": nomination.id,
-        "award_code": award_code,
-        "rule_set_id": rule_set.id,  # the step deadlines of the rules in force
-        "unit_scope": unit_scope(nominating_unit_id),
-        "bloc_scope": bloc_scope(nomination.bloc_id) if nomination.bloc_id else None,
-        "jurisdiction_scope": jurisdiction_scope(campaign.jurisdiction_id),
-        "public_notice": award.public_notice,
-    }
-    result = engine.start_instance(uow, PROCESS_OF_ROUTE[route], actor, data, business_key=nomination.id)
-    nomination.instance_id = result.instance_id
-    session.flush()
-    return nomination
-
-
-def complete_step(
-    uow: UnitOfWork,
-    actor: str,
-    task_id: str,
-    data: dict[str, Any] | None = None,
-    *,
-    visible: ColumnElement[bool] | None = None,
-) -> StepResult:
-    """Complete a user task of a nomination (or of its revocation) after the domain's checks.
-    `visible`, a condition over the task and its nomination (a user's record-level scope), is
-    read in the same query as the task: a task that fails it is not found."""
-    data = dict(data or {})
-    query = (
-        queries.task_context_query(Nomination)
-        .join(Nomination, Nomination.id == ProcessInstance.business_key)
-        .where(HumanTask.id == task_id, HumanTask.state == TASK_OPEN)
-    )
-    row = uow.session.execute(query if visible is None else query.where(visible)).first()
-    if row is None:
-        raise TaskNotFoundError(task_id)
-    context, nomination = queries.TaskContext.of(row), row.Nomination
-    element = context.task.element_id
-    if element in SYSTEM_STEPS:
-        raise DomainError("system_step", f"task {task_id} is completed by recording the council's tally")
-    if context.process_id == REVOCATION_PROCESS:
-        return _revocation_step(uow, actor, nomination, context, data)
-    facts = _checks_and_facts(uow, actor, nomination, context, data)
-    result = engine.complete_task(uow, task_id, actor, data, facts=facts)
-    if data.get(REJECTING_ANSWER.get(element, "")) is False:
-        nomination.rejection_reason = data["reason"]  # the form requires it with that answer
-    _follow(nomination, result)
-    return result
-
-
-def record_council_vote(
-    uow: UnitOfWork,
-    actor: str,
-    session_id: str,
-    nomination_id: str,
-    *,
-    yes: int,
-    no: int,
-    abstain: int,
-    voted_user_ids: list[str],
-) -> StepResult:
-    """Record a secret-ballot tally (counts and who cast a ballot, never who chose what) and move
-    the nomination on from its council step."""
-    nomination = _nomination(uow, nomination_id)
-    (task,) = _open_tasks(uow, nomination, "council_vote")
-    tally = council.record_tally(uow, session_id, nomination_id, yes, no, abstain, voted_user_ids)
-    facts = {"council_passed": tally.passed}
-    result = engine.complete_task(uow, task.id, actor, {}, facts=facts)
-    if not tally.passed:
-        nomination.rejection_reason = (
-            f"Không đạt tỷ lệ phiếu: {tally.yes} phiếu đồng ý, cần {tally.threshold} của {tally.eligible} thành viên"
+) -> str:
+    """Create a draft nomination (the principal must be a unit officer of the nominating unit)."""
+    with services.uow() as uow:
+        nomination = creation.create_nomination(
+            uow,
+            principal.id,
+            campaign_id=campaign_id,
+            award_code=award_code,
+            nominating_unit_id=nominating_unit_id,
+            year=year,
+            person_id=person_id,
+            unit_id=unit_id,
+            route=route,
         )
-    _follow(nomination, result)
-    return result
+        nomination_id = nomination.id
+        uow.commit()
+    return nomination_id
 
 
-def choose_bloc_leader(uow: UnitOfWork, actor: str, bloc_id: str, year: int, tallies: dict[str, int]) -> str | None:
-    """Record the bloc's secret vote for its leading unit (suy tôn) as counts per unit; the
-    leader gets a BLOC_LEADER record, which the CO_TINH eligibility table reads."""
-    if not uow.directory.is_candidate(uow.session, actor, "bloc_head", bloc_scope(bloc_id)):
-        raise DomainError("not_bloc_head", f"{actor} is not the head of bloc {bloc_id}")
-    leader = council.record_bloc_vote(uow, bloc_id, year, tallies)
-    if leader is not None:
+def add_comment(services: Services, principal: Principal, nomination_id: str, text: str) -> None:
+    text = _comment_text(text)
+    with services.uow() as uow:
+        access.require_nomination(uow.session, principal, nomination_id)
         uow.session.add(
-            AchievementRecord(
-                subject_kind=SUBJECT_UNIT, subject_id=leader, year=year, award_code=BLOC_LEADER, counts_for_merit=True
+            ReviewComment(nomination_id=nomination_id, author_id=principal.id, text=text, created_at=uow.clock())
+        )
+        uow.commit()
+
+
+def set_watching(services: Services, principal: Principal, nomination_id: str, watching: bool) -> None:
+    with services.uow() as uow:
+        access.require_nomination(uow.session, principal, nomination_id)
+        existing = uow.session.get(NominationWatch, (principal.id, nomination_id))
+        if watching and existing is None:
+            uow.session.add(NominationWatch(user_id=principal.id, nomination_id=nomination_id, created_at=uow.clock()))
+        elif not watching and existing is not None:
+            uow.session.delete(existing)
+        uow.commit()
+
+
+def attach_file(
+    services: Services,
+    store: BlobStore,
+    principal: Principal,
+    nomination_id: str,
+    filename: str,
+    stream: BinaryIO,
+    max_bytes: int,
+) -> FileEntry:
+    """Store an uploaded file and attach it to the nomination. Only someone who may act on one of
+    its open tasks attaches. The content is on disk (fsynced) before the row commits, so an
+    acknowledged upload is never lost; a blob whose row never committed is harmless."""
+    filename = safe_filename(filename)
+    with services.uow() as uow:
+        access.require_nomination(uow.session, principal, nomination_id)
+        _require_open_task_actor(uow, principal, nomination_id)
+    blob, media_type = store.put(stream, max_bytes, check=lambda path: check_upload(filename, path))
+    file_id = str(uuid.uuid4())
+    with services.uow() as uow:
+        uow.session.add(
+            DossierFile(
+                id=file_id,
+                nomination_id=nomination_id,
+                sha256=blob.sha256,
+                filename=filename,
+                media_type=media_type,
+                size=blob.size,
+                uploaded_by=principal.id,
+                uploaded_at=uow.clock(),
             )
         )
         uow.session.flush()
-    return leader
+        entry = file_entry(uow.session, principal, file_id)
+        uow.commit()
+    logger.info("file %s (%d bytes) attached to nomination %s", file_id, blob.size, nomination_id)
+    return entry
 
 
-def add_notice_comment(uow: UnitOfWork, nomination_id: str, text: str) -> NoticeComment:
-    """A comment received while the nomination is on public notice."""
-    nomination = _nomination(uow, nomination_id)
-    if nomination.status != "PUBLIC_NOTICE":
-        raise DomainError("not_on_notice", f"nomination {nomination_id} is not on public notice")
-    comment = NoticeComment(nomination_id=nomination_id, text=text, received_at=uow.clock())
-    uow.session.add(comment)
-    uow.session.flush()
-    return comment
+def file_path(services: Services, store: BlobStore, principal: Principal, file_id: str) -> tuple[FileEntry, Path]:
+    """A dossier file's metadata and where its content lies, if the principal sees its nomination."""
+    with services.session_factory() as session:
+        entry = file_entry(session, principal, file_id)
+    path = store.path_of(entry.sha256)
+    if not path.exists():
+        raise FileNotFoundError(f"the content of file {file_id} is missing from the store")
+    return entry, path
 
 
-def resolve_notice_comment(uow: UnitOfWork, actor: str, comment_id: int, resolution: str) -> None:
-    comment = uow.session.get(NoticeComment, comment_id)
-    if comment is None:
-        raise DomainError("unknown_comment", f"no public-notice comment {comment_id}")
-    if not resolution.strip():
-        raise DomainError("resolution_required", "a resolution must say how the comment was handled")
-    comment.resolution, comment.resolved_by = resolution, actor
-
-
-def start_revocation(uow: UnitOfWork, actor: str, nomination_id: str) -> StepResult:
-    """Open the revocation process of a decided nomination (Law 06/2022 Art. 94(2))."""
-    nomination = _nomination(uow, nomination_id)
-    if nomination.decision_id is None or nomination.status == "REVOKED":
-        raise DomainError("not_decided", f"nomination {nomination_id} has no decision in force to revoke")
-    campaign = uow.session.get(Campaign, nomination.campaign_id)
-    data = {
-        "nomination_id": nomination.id,
-        "decision_id": nomination.decision_id,
-        "jurisdiction_scope": jurisdiction_scope(campaign.jurisdiction_id),
-    }
-    return engine.start_instance(uow, REVOCATION_PROCESS, actor, data, business_key=nomination.id)
-
-
-def _revocation_step(uow, actor, nomination, context, data) -> StepResult:
-    facts = {}
-    if context.task.element_id == "sign_revocation" and data.get("revoke"):
-        ground = _revocation_ground(uow, context.task.instance_id)
-        revoking = council.revoke_decision(
-            uow, nomination.decision_id, ground, signed_by=actor, signed_on=today(uow), note=data.get("reason")
+def _require_open_task_actor(uow, principal: Principal, nomination_id: str) -> None:
+    actor_task = uow.session.scalar(
+        select(HumanTask.id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(
+            ProcessInstance.business_key == nomination_id,
+            HumanTask.state == queries.TASK_OPEN,
+            or_(
+                HumanTask.claimed_by == principal.id,
+                (HumanTask.claimed_by.is_(None)) & access.task_candidate(principal),
+            ),
         )
-        facts = {"revocation_decision": revoking.code}
-        nomination.status = "REVOKED"
-    return engine.complete_task(uow, context.task.id, actor, data, facts=facts)
-
-
-def _revocation_ground(uow: UnitOfWork, instance_id: str) -> str:
-    events = queries.instance_history(uow.session, instance_id)
-    prepared = [e for e in events if e.type == "TaskCompleted" and e.element_id == "prepare_revocation"]
-    return prepared[-1].data["input"]["ground"]
-
-
-def _checks_and_facts(uow, actor, nomination, context, data) -> dict[str, Any]:
-    """The domain's rules for the step about to be completed; returns the facts it establishes."""
-    element = context.task.element_id
-    if element == "draft_nomination":
-        nomination.summary = data.get("summary", "")
-    if element == "sign_nomination":
-        _require_no_restriction(uow, nomination)
-    if element == "appraise_nomination":
-        return _appraisal(uow, actor, nomination, data)
-    if element == "close_public_notice":
-        _require_notice_complete(uow, nomination, context)
-    if element == "sign_decision" and (nomination.route == "merit" or data.get("granted")):
-        campaign = uow.session.get(Campaign, nomination.campaign_id)
-        decision = council.issue_decision(uow, campaign.jurisdiction_id, "award", signed_by=actor, signed_on=today(uow))
-        nomination.decision_id = decision.id
-        return {"decision_code": decision.code}
-    if element == "notify_rejection" and not nomination.rejection_reason:
-        raise DomainError("reason_required", "a rejection is notified with its reasons")
-    return {}
-
-
-def _appraisal(uow, actor, nomination, data) -> dict[str, Any]:
-    """Separation of duties 2 (no appraising a nominee of one's own unit, which covers oneself)
-    and the eligibility check, whose report becomes a fact of the step."""
-    user = uow.session.get(User, actor)
-    if user is not None and user.unit_id in (nomination.nominee_unit_id, nomination.nominating_unit_id):
-        raise DomainError("appraiser_conflict", f"{actor} may not appraise a nomination of their own unit")
-    report = awards.check_eligibility(
-        uow,
-        uow.runtime.evaluator,
-        nomination.rule_set_id,
-        nomination.award_code,
-        person_id=nomination.person_id,
-        unit_id=None if nomination.person_id else nomination.nominee_unit_id,
-        year=nomination.achievement_year,
-        as_of=today(uow),
+        .limit(1)
     )
-    if data.get("recommend") and not report.eligible:
-        failing = ", ".join(f"{c.code}: {c.reason}" for c in report.criteria if c.status != "met")
-        raise DomainError("nominee_ineligible", f"the nominee does not meet every criterion ({failing})")
-    return {
-        "eligible": report.eligible,
-        "eligibility": [{"criterion": c.code, "status": c.status, "reason": c.reason} for c in report.criteria],
-    }
+    if actor_task is None:
+        raise ForbiddenError("only a reviewer working on one of its open tasks attaches files to a nomination")
 
 
-def _require_no_restriction(uow: UnitOfWork, nomination: Nomination) -> None:
-    """Nothing is proposed while the nominee is under discipline, investigation, inspection or
-    complaint verification (Decree 98/2023 Art. 4)."""
-    subject = (
-        (SUBJECT_PERSON, nomination.person_id) if nomination.person_id else (SUBJECT_UNIT, nomination.nominee_unit_id)
-    )
-    restrictions = awards.open_restrictions(uow, *subject, today(uow))
-    if restrictions:
-        kinds = ", ".join(sorted({r.kind for r in restrictions}))
-        raise DomainError("nominee_under_restriction", f"the nominee is under {kinds}: nothing may be proposed")
-
-
-def _require_notice_complete(uow: UnitOfWork, nomination: Nomination, context) -> None:
-    ends = uow.calendar.add_working_days(context.task.created_at, NOTICE_WORKING_DAYS)
-    if uow.clock() < ends:
-        raise DomainError("notice_running", f"public notice runs until {ends.astimezone(LOCAL_TIME):%d/%m/%Y}")
-    unresolved = uow.session.scalars(
-        select(NoticeComment.id).where(NoticeComment.nomination_id == nomination.id, NoticeComment.resolution.is_(None))
-    ).all()
-    if unresolved:
-        raise DomainError("comments_unresolved", f"{len(unresolved)} public-notice comments are not resolved")
-
-
-def _follow(nomination: Nomination, result: StepResult) -> None:
-    """Move the nomination's status after the process's step."""
-    if result.ended:
-        nomination.status = "PUBLISHED" if nomination.decision_id else "REJECTED"
-        return
-    opened = {task.element_id for task in result.opened}
-    for element, status in STATUS_WHILE_OPEN.items():
-        if element in opened:
-            previous = nomination.status
-            nomination.status = "RESUBMITTED" if status == "SUBMITTED" and previous == "RETURNED" else status
-            return
-
-
-def _open_tasks(uow: UnitOfWork, nomination: Nomination, element_id: str):
-    tasks = [
-        t for t in queries.open_tasks(uow.session, instance_id=nomination.instance_id) if t.element_id == element_id
-    ]
-    if not tasks:
-        raise DomainError("not_at_step", f"nomination {nomination.id} is not waiting for {element_id}")
-    return tasks
-
-
-def _nomination(uow: UnitOfWork, nomination_id: str) -> Nomination:
-    nomination = uow.session.get(Nomination, nomination_id)
-    if nomination is None:
-        raise DomainError("unknown_nomination", f"no nomination {nomination_id}")
-    return nomination
-
-
-def _bloc_of(uow: UnitOfWork, unit_id: str, year: int) -> str | None:
-    return uow.session.scalar(select(BlocMember.bloc_id).where(BlocMember.unit_id == unit_id, BlocMember.year == year))
-
-
-def _nominee_unit(uow: UnitOfWork, subject: str, person_id: str | None, unit_id: str | None) -> str:
-    if subject == "individual":
-        person = uow.session.get(Person, person_id) if person_id else None
-        if person is None or unit_id:
-            raise DomainError("wrong_subject", "an individual award needs a person (and no unit) as nominee")
-        return person.unit_id
-    if not unit_id or person_id:
-        raise DomainError("wrong_subject", "a collective award needs a unit (and no person) as nominee")
-    return unit_id
+def _comment_text(text: str | None) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("text_required", "text must not be empty")
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise DomainError("text_too_long", f"text is {len(text)} characters; the limit is {MAX_COMMENT_LENGTH}")
+    return text

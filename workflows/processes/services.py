@@ -1,34 +1,25 @@
-"""Service functions over process definitions and instances. Each owns one transaction."""
+"""Running processes, each in one transaction: deploy a bundle, start an instance, suspend, resume
+or terminate one (recorded in the operation log), the scheduler's heartbeat over the timer job
+table, and an incident retried."""
 
 from __future__ import annotations
 
 import logging
-import os
-from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import engine
-from engine import DeployedDefinition, StepResult, TaskView, UnitOfWork, VerificationReport, queries
-from engine.models import HistoryEvent, HumanTask, ProcessInstance, TimerJob
+from engine import DeployedDefinition, StepResult, UnitOfWork
+from engine.models import ProcessInstance, TimerJob
 from engine.timers import LOCK_SECONDS
 
 from .. import escalation
 from ..audit import operations
-from ..bootstrap import Services
+from ..uow import Services
 
-T = TypeVar("T")
 logger = logging.getLogger(__name__)
-
-
-def _in_transaction(services: Services, operation: Callable[..., T], *args, **kwargs) -> T:
-    """Run one engine operation in its own unit of work and commit it."""
-    with services.uow() as uow:
-        result = operation(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def deploy(services: Services, paths: Iterable[str | Path], actor: str) -> list[DeployedDefinition]:
@@ -38,52 +29,14 @@ def deploy(services: Services, paths: Iterable[str | Path], actor: str) -> list[
     def operation(uow: UnitOfWork) -> list[DeployedDefinition]:
         return engine.deploy_bundle(uow, files, services.runtime.evaluator, actor)
 
-    return _in_transaction(services, operation)
+    return services.in_transaction(operation)
 
 
 def start_process(
     services: Services, process_id: str, actor: str, data: dict[str, Any] | None = None, business_key: str | None = None
 ) -> StepResult:
-    return _in_transaction(services, engine.start_instance, process_id, actor, data, business_key=business_key)
-
-
-def complete_task(services: Services, task_id: str, actor: str, data: dict[str, Any] | None = None) -> StepResult:
-    return _in_transaction(services, engine.complete_task, task_id, actor, data)
-
-
-def claim_task(services: Services, task_id: str, actor: str) -> TaskView:
-    return _in_transaction(services, engine.claim_task, task_id, actor)
-
-
-def unclaim_task(services: Services, task_id: str, actor: str) -> TaskView:
-    return _in_transaction(services, engine.unclaim_task, task_id, actor)
-
-
-def delegate_task(services: Services, task_id: str, actor: str, delegate: str, reason: str) -> TaskView:
-    """Hand a task to another candidate; recorded in the operation log. Raises DomainError
-    reason_required and the engine's errors."""
-    reason = operations.require_reason(reason, operations.REASSIGN)
-    with services.uow() as uow:
-        claimed_by = uow.session.scalar(select(HumanTask.claimed_by).where(HumanTask.id == task_id))
-        view = engine.delegate_task(uow, task_id, actor, delegate, reason)
-        record_reassignment(uow, actor, view, claimed_by, reason)
-        uow.commit()
-    return view
-
-
-def record_reassignment(uow: UnitOfWork, actor: str, task: TaskView, claimed_by: str | None, reason: str) -> None:
-    """The operation log's entry for a task handed from its claimer (or its candidates) to `task.claimed_by`."""
-    operations.record(
-        uow.session,
-        actor=actor,
-        action=operations.REASSIGN,
-        subject_type="instance",
-        subject_id=task.instance_id,
-        reason=reason,
-        old={"task_id": task.id, "task": task.element_id, "claimed_by": claimed_by},
-        new={"task_id": task.id, "task": task.element_id, "claimed_by": task.claimed_by},
-        at=uow.clock(),
-    )
+    """Start the newest version of a process as `actor` (the command line's `thidua start`)."""
+    return services.in_transaction(engine.start_instance, process_id, actor, data, business_key=business_key)
 
 
 def suspend(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
@@ -136,12 +89,6 @@ def run_timers(services: Services, lock_seconds: float = LOCK_SECONDS, batch: in
             return engine.RunSummary(claimed, done, claimed - done)
 
 
-def incidents(services: Services) -> list[engine.models.TimerJob]:
-    """Jobs whose attempts ran out, for the admins' incident list."""
-    with services.session_factory() as session:
-        return engine.incidents(session)
-
-
 def retry_incident(services: Services, job_id: int, actor: str, reason: str) -> None:
     """Make an incident due again now; recorded in the operation log. Raises JobNotFoundError,
     DomainError reason_required."""
@@ -173,45 +120,3 @@ def _job_state(job: TimerJob) -> dict:
         "attempts": job.attempts,
         "due_at": job.due_at.isoformat(),
     }
-
-
-# From about this many events verify_history splits the work across processes (one per core,
-# two at most is what a core pair gives): starting them costs about a second.
-PARALLEL_FROM_EVENTS = 200_000
-
-
-def verify_history(
-    services: Services, exported: Iterable[Any] | None = None, workers: int | None = None
-) -> VerificationReport:
-    """Verify every instance chain, the daily digests and the removal records (engine.verify_all),
-    and the lines of an exported digest file when given. `workers` defaults to 2 processes on
-    a large history, 1 otherwise."""
-    with services.session_factory() as session:
-        if workers is None:
-            last_id = session.scalar(select(func.max(HistoryEvent.id))) or 0
-            workers = min(2, os.cpu_count() or 1) if last_id >= PARALLEL_FROM_EVENTS else 1
-            session.rollback()
-        return engine.verify_all(session, exported=exported, workers=workers)
-
-
-def export_digests(services: Services, since: date | None = None) -> Iterator[dict]:
-    """The daily digests from `since` on, oldest first, as JSON objects to keep elsewhere."""
-    with services.session_factory() as session:
-        yield from engine.export_digests(session, since)
-
-
-def replay(services: Services, instance_id: str, at: int | None = None) -> engine.Replay:
-    """Rebuild an instance from its history up to event `at` and check each event; never writes.
-    Raises InstanceNotFoundError, ReplayRangeError."""
-    with services.uow() as uow:
-        return engine.replay_instance(uow, instance_id, at)
-
-
-def definition_summaries(services: Services) -> list[queries.DefinitionSummary]:
-    with services.session_factory() as session:
-        return queries.definition_summaries(session)
-
-
-def check_database(services: Services) -> None:
-    with services.session_factory() as session:
-        queries.ping(session)

@@ -1,21 +1,23 @@
 """Record-level scopes. A user sees a nomination when one of their roles is scoped to its
 nominating or nominee unit, to the bloc of the nominating unit, or to the jurisdiction of its
 campaign (or is held everywhere), or when they created it. A task is seen with its nomination,
-or when the user is its candidate or claimer. What a user cannot see does not exist for them
-(404); what they see but may not touch is forbidden (403)."""
+or when the user is its candidate or claimer, who can act on it. What a user cannot see does not
+exist for them (404); what they see but may not touch is forbidden (403)."""
 
 from __future__ import annotations
 
 import functools
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true, union
 from sqlalchemy.orm import Session
 
+from engine import queries
 from engine.models import HumanTask, ProcessInstance
 
-from ..accounts.services import Principal
-from ..errors import NotFoundError
-from ..nominations.models import Campaign, Nomination
+from .accounts.principals import Principal
+from .errors import NotFoundError
+from .nominations.models import Campaign, Nomination
+from .org.models import RoleAssignment, User
 
 _KINDS = ("unit", "bloc", "jurisdiction")
 
@@ -55,6 +57,25 @@ def task_candidate(principal: Principal) -> ColumnElement[bool]:
         for role, scope in principal.assignments
     ]
     return or_(*pairs) if pairs else false()
+
+
+def actionable_tasks(*conditions) -> Select:
+    """(user_id, task_id) of every open task each active user can act on, for all users at once:
+    the rule of the "all" view (claimed by the user, or unclaimed with a role the user holds in
+    the task's scope or everywhere). `conditions` are further filters over HumanTask."""
+    holds_role = and_(
+        HumanTask.claimed_by.is_(None),
+        HumanTask.candidate_role == RoleAssignment.role,
+        or_(RoleAssignment.scope.is_(None), RoleAssignment.scope == HumanTask.org_scope),
+    )
+    open_tasks = (HumanTask.state == queries.TASK_OPEN, *conditions)
+    pairs = union(
+        select(RoleAssignment.user_id, HumanTask.id.label("task_id")).join(HumanTask, holds_role).where(*open_tasks),
+        select(HumanTask.claimed_by.label("user_id"), HumanTask.id.label("task_id")).where(
+            HumanTask.claimed_by.is_not(None), *open_tasks
+        ),
+    ).subquery()
+    return select(pairs.c.user_id, pairs.c.task_id).join(User, User.id == pairs.c.user_id).where(User.active.is_(True))
 
 
 def require_nomination(session: Session, principal: Principal, nomination_id: str) -> Nomination:

@@ -1,7 +1,6 @@
-"""Award services: the rule set in force for an achievement year, its awards, open restrictions,
-and the eligibility check that runs an award's decision table over the nominee's history.
-
-Functions take an open unit of work and never commit."""
+"""The award rules inside the caller's unit of work: the rule set in force for an achievement
+year, its awards and decision tables, open restrictions, and the eligibility check that runs an
+award's decision table over the nominee's history."""
 
 from __future__ import annotations
 

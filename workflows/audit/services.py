@@ -1,5 +1,6 @@
-"""Retention and legal holds as services, and the daily audit step of the scheduler (digest the
-days just over, then remove what has expired). Each service owns its transaction.
+"""Retention and legal holds, and the daily audit step of the scheduler (digest the days just
+over, then remove what has expired), each act in its own transaction and, where an
+administrator does it, recorded in the operation log.
 
 When retention removes an instance, the domain keeps its nomination (the award decided, its
 decision and comments are the board's own records) but detaches it from the instance, and
@@ -17,23 +18,23 @@ import engine
 from engine import DailyDigest, RemovedInstance, RetentionReport
 from engine.history import BrokenLink
 
-from .audit import operations
-from .bootstrap import Services
-from .nominations.models import Nomination
-from .notifications.models import Notification
+from ..nominations.models import Nomination
+from ..notifications.models import Notification
+from ..uow import Services
+from . import operations
 
 logger = logging.getLogger(__name__)
 
 SCHEDULER_ACTOR = "scheduler"
 
 
-def forget_instances(session: Session, instance_ids: list[str]) -> None:
+def _forget_instances(session: Session, instance_ids: list[str]) -> None:
     """engine.apply_retention's before_remove callback: the domain's rows referring to the instances."""
     session.execute(update(Nomination).where(Nomination.instance_id.in_(instance_ids)).values(instance_id=None))
     session.execute(delete(Notification).where(Notification.instance_id.in_(instance_ids)))
 
 
-BEFORE_REMOVE = (forget_instances,)
+_BEFORE_REMOVE = (_forget_instances,)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def run_retention(
     removed, held, broken = [], set(), {}
     while True:
         with services.uow() as uow:
-            report: RetentionReport = engine.apply_retention(uow, actor=actor, limit=batch, before_remove=BEFORE_REMOVE)
+            report: RetentionReport = engine.apply_retention(
+                uow, actor=actor, limit=batch, before_remove=_BEFORE_REMOVE
+            )
             if not dry_run:
                 uow.commit()
         removed += report.removed

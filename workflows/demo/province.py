@@ -1,7 +1,7 @@
 """The demo province behind `thidua demo`: Nam Định's 2022 campaign (DOMAIN.md), its units,
 blocs, council and staff, the award rule set, nominees whose histories make every award's
-eligibility pass for someone and fail for someone else, and nominations at several steps.
-Demo data only; idempotent (a second run keeps what is there)."""
+eligibility pass for someone and fail for someone else, and nominations to leave at several
+steps. Demo data only."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from engine import UnitOfWork
 
-from engine import UnitOfWork, queries
-
-from .accounts.services import hash_password
-from .awards.catalogue import install_rule_set
-from .bootstrap import Services
-from .nominations import services as nominations
-from .nominations.models import Campaign
-from .nominees.models import (
+from ..accounts.passwords import hash_password
+from ..awards.catalogue import install_rule_set
+from ..nominations.models import Campaign
+from ..nominees.models import (
     SUBJECT_PERSON,
     SUBJECT_UNIT,
     AchievementRecord,
@@ -27,7 +23,7 @@ from .nominees.models import (
     Person,
     Restriction,
 )
-from .org.models import (
+from ..org.models import (
     Bloc,
     BlocMember,
     Council,
@@ -40,7 +36,6 @@ from .org.models import (
     jurisdiction_scope,
     unit_scope,
 )
-from .processes import services as process_services
 
 DEMO_PASSWORD = "thidua-demo-2022"  # demo data only: printed by `thidua demo` and in the README
 PROVINCE = "NAM_DINH"
@@ -292,31 +287,6 @@ UNIT_AWARDS = [
 UNIT_RECORDS = [("TP_NAM_DINH", "BLOC_LEADER"), ("SO_TAI_CHINH", "CO_TINH")]
 
 
-def load_demo(services: Services, bpmn_dir: str | Path) -> str:
-    """Deploy the processes, then add what is missing of the province; returns a summary."""
-    bpmn_dir = Path(bpmn_dir)
-    lines = [
-        f"{d.process_id} version {d.version} ({'deployed' if d.created else 'unchanged'})"
-        for d in process_services.deploy(services, [bpmn_dir / "processes", bpmn_dir / "forms"], "demo")
-    ]
-    with services.uow() as uow:
-        added = uow.session.get(Jurisdiction, PROVINCE) is None
-        if added:
-            _add_province(uow, bpmn_dir / "decisions")
-        uow.commit()
-    if added:
-        for nomination_id, steps in DEMO_NOMINATIONS:
-            _advance(services, nomination_id, steps)
-        lines.append(
-            f"demo province added: {len(UNITS)} units, {len(BLOCS)} blocs, {len(USERS)} users, "
-            f"{len(DEMO_NOMINATIONS)} nominations at several steps"
-        )
-    else:
-        lines.append("demo province present")
-    lines.append(f"demo password for every user: {DEMO_PASSWORD}")
-    return "\n".join(lines)
-
-
 # Nominations left at several steps: (nominee, award, unit, officer, route), then the steps
 # taken as (element, actor, form data).
 _DRAFT = ("draft_nomination", None, {"summary": "Hoàn thành xuất sắc nhiệm vụ năm 2022"})
@@ -358,49 +328,8 @@ DEMO_NOMINATIONS = [
 ]
 
 
-def _advance(services: Services, nomination: tuple, steps: list) -> None:
-    person_id, award, unit, officer, route = nomination
-    with services.uow() as uow:
-        created = nominations.create_nomination(
-            uow,
-            officer,
-            campaign_id=CAMPAIGN,
-            award_code=award,
-            nominating_unit_id=unit,
-            year=YEAR,
-            person_id=person_id,
-            route=route,
-        )
-        uow.commit()
-    for element, actor, data in steps:
-        with services.uow() as uow:
-            (task,) = [
-                t for t in queries.open_tasks(uow.session, instance_id=created.instance_id) if t.element_id == element
-            ]
-            nominations.complete_step(uow, actor or officer, task.id, data)
-            uow.commit()
-
-
-def demo_users(services: Services) -> dict:
-    """Who does what in the demo: {"password", "users": [{username, full_name, roles, unit, bloc}]}."""
-    with services.session_factory() as session:
-        blocs = {m.unit_id: m.bloc_id for m in session.scalars(select(BlocMember).where(BlocMember.year == YEAR))}
-        users = []
-        for user in session.scalars(select(User).order_by(User.username)):
-            roles = session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id)).all()
-            users.append(
-                {
-                    "username": user.username,
-                    "full_name": user.full_name,
-                    "roles": sorted(set(roles)),
-                    "unit": user.unit_id,
-                    "bloc": blocs.get(user.unit_id),
-                }
-            )
-    return {"password": DEMO_PASSWORD, "users": users}
-
-
-def _add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
+def add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
+    """The province, its organisation, people, histories, campaign and rule set."""
     session = uow.session
     session.add(Jurisdiction(id=PROVINCE, name="Tỉnh Nam Định", level="province", decision_suffix="QĐ-UBND"))
     session.flush()
