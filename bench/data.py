@@ -152,7 +152,7 @@ def voted(services, clock: MovableClock, nomination_ids: list[str]) -> None:
                 )
             )[:8]
         services.in_transaction(
-            steps.record_council_vote,
+            sessions.record_council_vote,
             "truong.ban",
             session_id,
             nomination_id,

@@ -9,7 +9,6 @@ from flask import Flask
 
 from workflows.bootstrap import bootstrap
 from workflows.dossiers.store import BlobStore
-from workflows.uow import Services
 
 from . import config
 
@@ -38,10 +37,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.extensions["thidua_files"] = BlobStore(Path(app.config["FILES_DIR"]))
 
-    from . import admin, audit, designer, errors, i18n, security, vendor
+    from . import errors, i18n, security, vendor
+    from .admin import blueprint as admin
     from .api import designer as designer_api  # noqa: F401  (registers the designer's endpoints on the API)
     from .api import views as api
+    from .audit import blueprint as audit
     from .auth import views as auth
+    from .designer import blueprint as designer
     from .inbox import views as inbox
     from .notifications import views as notifications
 
@@ -57,11 +59,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(designer.bp)
     app.register_blueprint(audit.bp)
     return app
-
-
-def services(app: Flask) -> Services:
-    return app.extensions["thidua"]
-
-
-def file_store(app: Flask) -> BlobStore:
-    return app.extensions["thidua_files"]

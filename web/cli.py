@@ -26,8 +26,9 @@ from workflows.calendar import vietnam
 from workflows.errors import DomainError
 from workflows.processes import services as process_services
 
-from . import create_app, services
+from . import create_app
 from .database import upgrade_database
+from .extensions import services
 
 logger = logging.getLogger(__name__)
 

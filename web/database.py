@@ -11,15 +11,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import workflows.accounts.models  # noqa: F401  (each registers its tables on DomainBase)
-import workflows.audit.models  # noqa: F401
 import workflows.awards.models  # noqa: F401
 import workflows.calendar.models  # noqa: F401
 import workflows.council.models  # noqa: F401
+import workflows.decisions.models  # noqa: F401
 import workflows.designs.models  # noqa: F401
 import workflows.dossiers.models  # noqa: F401
 import workflows.nominations.models  # noqa: F401
 import workflows.nominees.models  # noqa: F401
 import workflows.notifications.models  # noqa: F401
+import workflows.operations.models  # noqa: F401
 import workflows.org.models  # noqa: F401
 from engine import EngineBase
 

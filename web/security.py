@@ -20,7 +20,7 @@ from workflows.accounts.models import API, SESSION
 from workflows.accounts.principals import Principal
 from workflows.accounts.services import LoginPolicy
 
-from . import services
+from .extensions import services
 
 SESSION_COOKIE = "thidua_session"
 # Before sign-in the sign-in form itself is protected with a random pre-session secret.

@@ -8,9 +8,9 @@ from engine import UnitOfWork
 from engine.instances import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMINDER
 from engine.models import TimerJob
 
-from .audit import operations
 from .nominations.summaries import summaries_of
 from .notifications.feed import notify
+from .operations import log
 
 
 def escalate_and_notify(uow: UnitOfWork, job: TimerJob) -> engine.Escalation | None:
@@ -53,10 +53,10 @@ def _record_reassignment(uow: UnitOfWork, job: TimerJob, escalation: engine.Esca
     task = escalation.task
     role, scope = escalation.reassigned_to
     due = task.due_at.isoformat() if task.due_at else "-"
-    operations.record(
+    log.record(
         uow.session,
-        actor=operations.SYSTEM_ACTOR,
-        action=operations.REASSIGN,
+        actor=log.SYSTEM_ACTOR,
+        action=log.REASSIGN,
         subject_type="instance",
         subject_id=task.instance_id,
         reason=f"escalation ladder: {ESCALATION_STAGE[job.kind]} (task {task.element_id} due {due})",

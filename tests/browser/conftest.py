@@ -23,8 +23,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import FakeClock
-from web import create_app, services
+from web import create_app
 from web.database import upgrade_database
+from web.extensions import services
 from workflows.demo.services import load_demo
 from workflows.uow import Services
 

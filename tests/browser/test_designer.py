@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from engine.models import ProcessDefinition, ProcessInstance
 from workflows.accounts.services import principal_of_user
-from workflows.audit import operations
 from workflows.awards.models import RuleFile
 from workflows.demo import province as demo
 from workflows.designs import queries as design_queries
 from workflows.nominations import services as nomination_services
+from workflows.operations import log
 
 DESIGNER = "thiet.ke"
 DMN_NS = "{https://www.omg.org/spec/DMN/20191111/MODEL/}"
@@ -90,9 +90,9 @@ def test_a_changed_time_limit_is_deployed_as_version_2_and_new_instances_run_it(
     # A nomination created now starts on version 2, whose appraisal step has 12 working days.
     app_services = live_server.services
     with app_services.session_factory() as session:
-        (entry,) = operations.entries(session, subject_type="process", subject_id="nomination", limit=10)
+        (entry,) = log.entries(session, subject_type="process", subject_id="nomination", limit=10)
     assert (entry.action, entry.actor, entry.reason) == (
-        operations.PROCESS_DEPLOY,
+        log.PROCESS_DEPLOY,
         DESIGNER,
         "Thẩm định 12 ngày làm việc theo quy chế mới",
     )

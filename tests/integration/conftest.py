@@ -82,7 +82,7 @@ def demo_app(database_url, clock, tmp_path):
     from datetime import datetime, timezone
 
     from web import create_app
-    from web import services as app_services
+    from web.extensions import services as app_services
     from workflows.demo.services import load_demo
 
     clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.conftest import FakeClock
-from web import create_app, services
+from web import create_app
 from web.database import upgrade_database
+from web.extensions import services
 from workflows.accounts import services as accounts
 from workflows.accounts.models import AuthToken
 from workflows.demo import province as demo

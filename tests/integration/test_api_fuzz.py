@@ -18,9 +18,10 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from tests.conftest import FakeClock
-from web import create_app, services
+from web import create_app
 from web.api import openapi
 from web.database import upgrade_database
+from web.extensions import services
 from workflows.accounts import services as accounts
 from workflows.accounts.services import principal_of_user
 from workflows.demo import province as demo

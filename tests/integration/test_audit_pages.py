@@ -35,13 +35,13 @@ from tests.integration.test_nomination_scenarios import (
     step,
     vote,
 )
-from web import services as app_services
+from web.extensions import services as app_services
 from web.i18n import LANGUAGE_COOKIE
 from workflows.accounts.passwords import hash_password
 from workflows.accounts.services import principal_of_user
-from workflows.audit import exports, search
+from workflows.audit import exports, records, search
 from workflows.audit import queries as audit_queries
-from workflows.council.models import Decision
+from workflows.decisions.models import Decision
 from workflows.demo import province as demo
 from workflows.errors import DomainError, NotFoundError
 from workflows.nominations.models import Nomination
@@ -543,7 +543,7 @@ def test_secret_ballots_show_tallies_and_attendance_and_never_a_members_choice(a
     (vote_record,) = document["nomination"]["council"]
     assert {key: vote_record[key] for key in TALLY} == TALLY and vote_record["passed"] is True
     assert sorted(vote_record["present"]) == sorted(names.values()) and vote_record["absent"] == []
-    assert set(vote_record) == set(search.CouncilVote.__dataclass_fields__)  # counts and names of attendees only
+    assert set(vote_record) == set(records.CouncilVote.__dataclass_fields__)  # counts and names of attendees only
     (council_step,) = [e for e in document["events"] if e["element_id"] == "council_vote"]
     assert council_step["data"] == {"input": {}, "before": {"council_passed": None}, "facts": {"council_passed": True}}
     recorded = json.dumps([e["data"] for e in document["events"]], ensure_ascii=False)

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter, IntegerConverter, UUIDConverter
 
 from tests.integration.conftest import sign_in
-from web import services as app_services
 from web.api import openapi
 from web.database import SCHEMA
+from web.extensions import services as app_services
 from web.security import READ_ONLY_WRITES, ReadOnlyError
 from workflows.accounts import services as accounts
-from workflows.audit import operations
+from workflows.operations import log
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 AUDITOR = "thanh.tra"
@@ -137,7 +137,7 @@ def test_the_log_is_unchanged_by_the_auditors_attempts(demo_app, auditor):
     client.post("/admin/calendar/overrides", data={"day": "2026-09-03", "kind": "day_off", "note": "x"})
     client.post("/api/v1/designer/drafts", json={"kind": "process", "subject": "nomination"})
     with app_services(demo_app).session_factory() as session:
-        assert operations.count(session) == 0
+        assert log.count(session) == 0
 
 
 def test_the_api_description_says_403_wherever_the_guard_can_answer_it():

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine.models import HumanTask
 from tests.integration.conftest import ROOT, add_user, sign_in
 from tests.integration.test_nomination_scenarios import add_person, bk_tinh_candidate, step
-from web import services as app_services
+from web.extensions import services as app_services
 from workflows.accounts.services import principal_of_user
 from workflows.audit import reports
 from workflows.awards.catalogue import install_rule_set

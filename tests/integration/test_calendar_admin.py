@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.conftest import sign_in
 from tests.integration.test_cli import assert_one_line_error, thidua
-from web import services as app_services
+from web.extensions import services as app_services
 from workflows.bootstrap import bootstrap
 from workflows.calendar import overrides
 from workflows.calendar import queries as calendar_days

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from engine import queries
 from tests.integration.test_api import Api, new_nomination
-from web import services
+from web.extensions import services
 from web.security import SESSION_COOKIE
 from workflows.accounts import services as accounts
 from workflows.accounts.services import LoginPolicy

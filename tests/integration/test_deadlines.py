@@ -20,7 +20,7 @@ from tests.integration.test_nomination_scenarios import (
     open_task,
     step,
 )
-from web import services as app_services
+from web.extensions import services as app_services
 from workflows.awards.models import RuleFile
 from workflows.notifications.models import Notification
 from workflows.processes import services as ps

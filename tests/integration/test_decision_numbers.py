@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from workflows.council import decisions
-from workflows.council.models import Decision, DecisionCounter
+from workflows.decisions import numbering
+from workflows.decisions.models import Decision, DecisionCounter
 from workflows.errors import DomainError
 from workflows.org.models import Jurisdiction, User
 
@@ -34,14 +34,14 @@ def org(services):
 
 def issue(services, jurisdiction_id=PROVINCE, signed_on=SIGNED, kind="award") -> Decision:
     with services.uow() as uow:
-        decision = decisions.issue_decision(uow, jurisdiction_id, kind, "chair", signed_on, note="-")
+        decision = numbering.issue_decision(uow, jurisdiction_id, kind, "chair", signed_on, note="-")
         uow.commit()
     return decision
 
 
 def revoke(services, decision_id: int, ground="false_documents", signed_on=date(2026, 2, 1)) -> Decision:
     with services.uow() as uow:
-        revocation = decisions.revoke_decision(uow, decision_id, ground, "chair", signed_on, "Hồ sơ không trung thực")
+        revocation = numbering.revoke_decision(uow, decision_id, ground, "chair", signed_on, "Hồ sơ không trung thực")
         uow.commit()
     return revocation
 
@@ -80,7 +80,7 @@ def test_unknown_kinds_jurisdictions_and_signers_are_refused(org):
     refused("revocation_needs_original", issue, org, kind="revocation")
     refused("jurisdiction_not_found", issue, org, jurisdiction_id="NOPE")
     with org.uow() as uow:
-        refused("user_not_found", decisions.issue_decision, uow, PROVINCE, "award", "nobody", SIGNED)
+        refused("user_not_found", numbering.issue_decision, uow, PROVINCE, "award", "nobody", SIGNED)
     assert issue(org).number == 1  # refusals took no number
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.models import ProcessDefinition, ProcessInstance
 from tests.conftest import MIWG
 from tests.integration.conftest import sign_in
-from web import services as app_services
+from web.extensions import services as app_services
 from workflows.audit import queries as audit_queries
 from workflows.awards.models import RuleFile, RuleSetRevision
 from workflows.demo.province import RULE_SET

@@ -15,7 +15,8 @@ from engine.models import ProcessInstance
 from workflows.audit import queries as audit_queries
 from workflows.awards.models import RuleFile
 from workflows.council import blocs, sessions
-from workflows.council.models import Decision, ItemVoter, SessionItem
+from workflows.council.models import ItemVoter, SessionItem
+from workflows.decisions.models import Decision
 from workflows.demo import province as demo
 from workflows.errors import DomainError
 from workflows.nominations import creation, steps
@@ -152,7 +153,7 @@ def vote(services, session_id, nomination_id, yes, no=0, abstain=0, voters=None)
         voters if voters is not None else eligible_voters(services, session_id, nomination_id)[: yes + no + abstain]
     )
     return services.in_transaction(
-        steps.record_council_vote,
+        sessions.record_council_vote,
         "truong.ban",
         session_id,
         nomination_id,

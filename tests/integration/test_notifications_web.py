@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine import queries
 from tests.integration.conftest import sign_in
-from web import services as app_services
+from web.extensions import services as app_services
 from workflows.accounts import services as accounts
 from workflows.notifications import feed
 from workflows.notifications.models import Notification

@@ -23,13 +23,11 @@ from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessIns
 from tests.conftest import FIXTURES
 from tests.integration.conftest import ROOT, add_user, sign_in, tamper
 from tests.integration.test_escalation import LADDER, PROCESS_TAG
-from web import services as app_services
+from web.extensions import services as app_services
 from workflows.accounts import services as accounts
 from workflows.accounts.services import principal_of_user
-from workflows.audit import operations
 from workflows.audit import queries as audit_queries
 from workflows.audit import services as retention
-from workflows.audit.models import OperationEntry
 from workflows.bootstrap import bootstrap
 from workflows.calendar import services as calendar
 from workflows.calendar.models import DAY_OFF, CalendarOverride
@@ -37,6 +35,8 @@ from workflows.demo.province import PROVINCE, RULE_SET
 from workflows.designs import services as designs
 from workflows.designs.models import Draft
 from workflows.errors import DomainError, NotFoundError
+from workflows.operations import log
+from workflows.operations.models import OperationEntry
 from workflows.org.models import RoleAssignment, User
 from workflows.processes import services as ps
 from workflows.tasks import services as tasks
@@ -47,13 +47,13 @@ J = f"jurisdiction:{PROVINCE}"
 API = "/api/v1/designer"
 
 
-def logged(services, **filters) -> list[operations.Operation]:
+def logged(services, **filters) -> list[log.Operation]:
     """Every entry, oldest first."""
     with services.session_factory() as session:
-        return list(reversed(operations.entries(session, limit=1000, **filters)))
+        return list(reversed(log.entries(session, limit=1000, **filters)))
 
 
-def the_entry(services, **filters) -> operations.Operation:
+def the_entry(services, **filters) -> log.Operation:
     (entry,) = logged(services, **filters)
     return entry
 
@@ -448,7 +448,7 @@ LOG_TABLES = ("operation_log", "operation_log_head")
 
 def test_an_intact_log_verifies_and_each_entry_links_to_the_previous(services):
     three_entries(services)
-    assert audit_queries.verify_log(services) == operations.LogVerification(3, None)
+    assert audit_queries.verify_log(services) == log.LogVerification(3, None)
     with services.session_factory() as session:
         rows = session.scalars(select(OperationEntry).order_by(OperationEntry.id)).all()
     assert [row.id for row in rows] == [1, 2, 3]
@@ -526,7 +526,7 @@ def test_concurrent_acts_append_one_after_another(services, database_url, clock)
     finally:
         other.dispose()
     assert sorted(e.subject_id for e in logged(services)) == sorted(day.isoformat() for day in days)
-    assert audit_queries.verify_log(services) == operations.LogVerification(len(days), None)
+    assert audit_queries.verify_log(services) == log.LogVerification(len(days), None)
 
 
 def test_a_swapped_entry_is_detected(services):

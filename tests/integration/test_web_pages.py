@@ -17,7 +17,7 @@ from werkzeug.test import encode_multipart
 from engine import queries
 from engine.models import HistoryEvent
 from tests.integration.conftest import form_token, sign_in
-from web import services as app_services
+from web.extensions import services as app_services
 from web.security import SESSION_COOKIE
 from workflows.accounts.models import AuthToken
 from workflows.nominations.models import Nomination, ReviewComment

@@ -16,10 +16,10 @@ from workflows.calendar.models import DAY_OFF, WORKING_DAY
 from workflows.calendar.overrides import MAX_NOTE_LENGTH
 from workflows.errors import DomainError
 
-from .. import services
+from ..extensions import services
 from ..i18n import nfc, select_locale
 from ..security import current_principal
-from . import bp
+from .blueprint import bp
 
 FIELD_LABELS = {
     "year": lazy_gettext("Year"),

@@ -8,11 +8,11 @@ from workflows.errors import DomainError
 from workflows.processes import queries as process_queries
 from workflows.processes import services as process_services
 
-from .. import services
+from ..extensions import services
 from ..i18n import nfc
 from ..messages import domain_message
 from ..security import current_principal
-from . import bp
+from .blueprint import bp
 
 
 @bp.get("/incidents")

@@ -10,8 +10,8 @@ from werkzeug.exceptions import Forbidden
 from workflows.designs import queries as design_queries
 from workflows.designs import services as designs
 
-from .. import services
-from ..designer import DESIGNER_ROLE
+from ..designer.blueprint import DESIGNER_ROLE
+from ..extensions import services
 from ..security import current_principal
 from . import schemas as s
 from .views import _body, bp

@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 from werkzeug.datastructures import FileStorage
 
-from workflows.audit.operations import MAX_REASON_LENGTH
 from workflows.inbox import queries
 from workflows.nominations.creation import PROCESS_OF_ROUTE
+from workflows.operations.log import MAX_REASON_LENGTH
 from workflows.paging import MAX_PER_PAGE
 
 from ..i18n import storable

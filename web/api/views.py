@@ -20,8 +20,8 @@ from workflows.paging import Paging
 from workflows.processes import queries as process_queries
 from workflows.tasks import services as tasks
 
-from .. import file_store, services
 from ..errors import error_response
+from ..extensions import file_store, services
 from ..i18n import nfc
 from ..messages import domain_message
 from ..security import current_principal, login_policy

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 
-from workflows.audit import operations as log
 from workflows.audit import queries as audit_queries
+from workflows.operations import log
 from workflows.paging import Page
 
-from .. import services
+from ..extensions import services
 from ..i18n import nfc
-from . import bp
+from .blueprint import bp
 
 PER_PAGE = 50
 ACTION_NAMES = {
@@ -107,7 +107,7 @@ def _render(page: Page, args: dict, error: FilterError | None = None) -> str:
 
 
 def _filters(args: dict) -> dict:
-    """The query's filters for workflows.audit.operations.entries. Dates are whole days in the
+    """The query's filters for workflows.operations.log.entries. Dates are whole days in the
     app's time zone, both ends included. Raises FilterError."""
     action, subject_type = args.get("action") or None, args.get("subject_type") or None
     if action is not None and action not in log.ACTIONS:

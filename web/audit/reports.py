@@ -15,10 +15,10 @@ from werkzeug.exceptions import BadRequest
 from workflows.audit import reports as reporting
 from workflows.errors import DomainError
 
-from .. import services
+from ..extensions import services
 from ..i18n import STATUS_NAMES, instance_status_text
 from ..security import current_principal
-from . import bp
+from .blueprint import bp
 
 DIMENSION_NAMES = {
     "campaign": lazy_gettext("By campaign"),

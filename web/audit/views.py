@@ -17,10 +17,10 @@ from workflows.errors import DomainError
 from workflows.nominations.models import STATES
 from workflows.paging import Paging
 
-from .. import services
+from ..extensions import services
 from ..i18n import STATUS_NAMES, nfc
 from ..security import current_principal
-from . import bp
+from .blueprint import bp
 
 # What a reassignment or migration changed, the facts services establish and the data an
 # instance starts with (form fields are labelled by their form's titles).

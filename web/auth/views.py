@@ -10,7 +10,8 @@ from flask_babel import gettext
 from workflows.accounts import services as accounts
 from workflows.errors import DomainError
 
-from .. import security, services
+from .. import security
+from ..extensions import services
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES, nfc
 from ..messages import domain_message
 

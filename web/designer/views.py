@@ -11,11 +11,11 @@ from workflows.designs.models import PROCESS, RULES
 from workflows.errors import NotFoundError
 from workflows.org.models import ROLES
 
-from .. import services
+from ..extensions import services
 from ..i18n import nfc
 from ..notifications.texts import ROLE_NAMES
 from ..security import current_principal
-from . import bp
+from .blueprint import bp
 
 
 def _actor() -> str:

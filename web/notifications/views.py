@@ -9,7 +9,7 @@ from workflows.notifications import queries as notification_queries
 from workflows.notifications import services as notifications
 from workflows.notifications.feed import NotificationView
 
-from .. import services
+from ..extensions import services
 from ..inbox.views import paging_from
 from ..security import current_principal, login_required
 from .texts import digest_items, notification_link, notification_text

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 
-from ..audit import operations
 from ..errors import DomainError, NotFoundError
+from ..operations import log
 from ..org.models import ROLES, Bloc, Jurisdiction, RoleAssignment, Unit, User
 from ..uow import Services
 from .models import API, SESSION, AuthToken
@@ -176,7 +176,7 @@ def grant_role(services: Services, actor: str, user: str, role: str, scope: str 
     """Give the user (by username) `role` within `scope` ("unit:<id>", "bloc:<id>",
     "jurisdiction:<id>"; None: everywhere). Returns the user as they now are. Raises
     NotFoundError, DomainError reason_required, unknown_role, unknown_scope or role_held."""
-    reason = operations.require_reason(reason, operations.ROLE_GRANT)
+    reason = log.require_reason(reason, log.ROLE_GRANT)
     _require_role(role)
     with services.uow() as uow:
         session = uow.session
@@ -187,13 +187,13 @@ def grant_role(services: Services, actor: str, user: str, role: str, scope: str 
             raise DomainError("role_held", f"{found.username} holds {role} in {scope or 'every scope'} already")
         session.add(RoleAssignment(user_id=found.id, role=role, scope=scope))
         session.flush()
-        return _role_change(uow, actor, operations.ROLE_GRANT, found, before, reason)
+        return _role_change(uow, actor, log.ROLE_GRANT, found, before, reason)
 
 
 def revoke_role(services: Services, actor: str, user: str, role: str, scope: str | None, reason: str) -> Principal:
     """Take `role` within `scope` from the user (by username). Raises NotFoundError,
     DomainError reason_required or role_not_held."""
-    reason = operations.require_reason(reason, operations.ROLE_REVOKE)
+    reason = log.require_reason(reason, log.ROLE_REVOKE)
     with services.uow() as uow:
         session = uow.session
         found = _user_named(session, user)
@@ -209,15 +209,15 @@ def revoke_role(services: Services, actor: str, user: str, role: str, scope: str
             raise DomainError("role_not_held", f"{found.username} does not hold {role} in {scope or 'every scope'}")
         session.delete(held)
         session.flush()
-        return _role_change(uow, actor, operations.ROLE_REVOKE, found, before, reason)
+        return _role_change(uow, actor, log.ROLE_REVOKE, found, before, reason)
 
 
 def set_user_active(services: Services, actor: str, user: str, active: bool, reason: str) -> Principal:
     """Enable or disable the user (by username). A disabled user cannot sign in, and their
     sessions and API tokens stop working at once. Raises NotFoundError, DomainError
     reason_required or user_unchanged."""
-    action = operations.USER_ENABLE if active else operations.USER_DISABLE
-    reason = operations.require_reason(reason, action)
+    action = log.USER_ENABLE if active else log.USER_DISABLE
+    reason = log.require_reason(reason, action)
     with services.uow() as uow:
         session = uow.session
         found = _user_named(session, user)
@@ -225,7 +225,7 @@ def set_user_active(services: Services, actor: str, user: str, active: bool, rea
             raise DomainError("user_unchanged", f"{found.username} is {'active' if active else 'disabled'} already")
         found.active = active
         session.flush()
-        operations.record(
+        log.record(
             session,
             actor=actor,
             action=action,
@@ -244,7 +244,7 @@ def set_user_active(services: Services, actor: str, user: str, active: bool, rea
 
 def _role_change(uow, actor: str, action: str, user: User, before: Principal, reason: str) -> Principal:
     after = principal_of(uow.session, user)
-    operations.record(
+    log.record(
         uow.session,
         actor=actor,
         action=action,

@@ -20,17 +20,17 @@ from sqlalchemy.orm import aliased
 from engine.history import verify_chain
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, UTCDateTime
 
-from .. import access
 from ..accounts.principals import Principal
 from ..awards.models import Award
-from ..council.models import Decision
+from ..decisions.models import Decision
 from ..errors import DomainError, NotFoundError
+from ..nominations import access
 from ..nominations.models import Campaign, Nomination
 from ..nominations.summaries import NominationSummary, summaries_of
 from ..nominees.models import Person
 from ..org.models import Unit, User
 from ..uow import Services
-from . import search
+from . import records, search
 
 FORMAT = "thidua-history"
 FORMAT_VERSION = 1
@@ -115,8 +115,8 @@ def history_document(services: Services, principal: Principal, instance_id: str,
             # Outside the hash chain, for the reader: the council's tallies and attendance (never a
             # member's choice) and the decision.
             document["nomination"] = _jsonable(nomination) | {
-                "council": _jsonable(search.council_votes(session, key)),
-                "decision": _jsonable(search.decision_of(session, key)),
+                "council": _jsonable(records.council_votes(session, key)),
+                "decision": _jsonable(records.decision_of(session, key)),
             }
         return document
 
@@ -188,8 +188,8 @@ def _event(index: int, fields: Any) -> HistoryEvent:
 class NominationReport:
     nomination: NominationSummary
     instances: list[search.InstanceDetail]  # the ladder's instance first, then e.g. its revocation
-    council: list[search.CouncilVote]
-    decision: search.DecisionInfo | None
+    council: list[records.CouncilVote]
+    decision: records.DecisionInfo | None
     printed_at: datetime
 
 
@@ -204,8 +204,8 @@ def nomination_report(services: Services, principal: Principal, nomination_id: s
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
         ).all()
         nomination = summaries_of(session, {nomination_id})[nomination_id]
-        council = search.council_votes(session, nomination_id)
-        decision = search.decision_of(session, nomination_id)
+        council = records.council_votes(session, nomination_id)
+        decision = records.decision_of(session, nomination_id)
         now = uow.clock()
     details = [search.instance_detail(services, principal, instance_id) for instance_id in instance_ids]
     return NominationReport(nomination, details, council, decision, now)
@@ -322,7 +322,7 @@ def campaign_decisions(services: Services, principal: Principal, campaign_id: st
 
 def _tally(session, nomination_id: str) -> dict[str, int | None]:
     """The last tally the council recorded on the nomination, if any."""
-    voted = [vote for vote in search.council_votes(session, nomination_id) if vote.yes is not None]
+    voted = [vote for vote in records.council_votes(session, nomination_id) if vote.yes is not None]
     if not voted:
         return {}
     vote = voted[-1]

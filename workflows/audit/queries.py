@@ -14,9 +14,9 @@ import engine
 from engine import VerificationReport
 from engine.models import HistoryEvent
 
+from ..operations.log import LogVerification, count, entries, verify
 from ..paging import Page
 from ..uow import Services
-from .operations import LogVerification, count, entries, verify
 
 
 def operation_page(services: Services, *, page: int = 1, per_page: int = 50, **filters) -> Page:

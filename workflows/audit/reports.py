@@ -1,4 +1,4 @@
-"""Auditors' reports over the nominations they may see (access.nomination_visible), for
+"""Auditors' reports over the nominations they may see (nominations.access.nomination_visible), for
 one campaign or year or all: nominations counted by campaign, award, nominating unit, bloc,
 status and process state; the time each user-task step took (median and 90th percentile, in
 hours and in working days); and how often each step ran late or climbed its escalation ladder.
@@ -23,10 +23,10 @@ from engine import Calendar, history
 from engine.instances import TASK_COMPLETED, TASK_OPEN
 from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
 
-from ..access import nomination_visible
 from ..accounts.principals import Principal
 from ..awards.models import Award
 from ..errors import DomainError
+from ..nominations.access import nomination_visible
 from ..nominations.models import STATES, Campaign, Nomination
 from ..org.models import Bloc, Unit
 from ..uow import Services

@@ -2,7 +2,7 @@
 dates, actor and status; an instance's timeline with the data before and after each change; the
 diagram of the version it ran at any event and the state replay rebuilds there; the council's
 tallies and attendance (never a member's choice) and the decision. Every query is scoped to the
-principal (workflows.access): what an auditor may not see does not exist for them."""
+principal (workflows.nominations.access): what an auditor may not see does not exist for them."""
 
 from __future__ import annotations
 
@@ -11,24 +11,25 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Mapping
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 import engine
 from engine.definitions import BPMN_NS, BundleFile, parse_xml
 from engine.history import INSTANCE_MIGRATED, INSTANCE_STARTED, TASK_COMPLETED, TASK_DELEGATED, TASK_ESCALATED
 from engine.models import DefinitionFile, HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
 
-from .. import access
 from ..accounts.principals import Principal
 from ..awards.models import Award
-from ..council.models import CouncilSession, Decision, ItemVoter, SessionAttendance, SessionItem
+from ..decisions.models import Decision
 from ..errors import DomainError, NotFoundError
+from ..nominations import access
 from ..nominations.models import STATES, Campaign, Nomination
 from ..nominations.summaries import NominationSummary, summaries_of
 from ..nominees.models import Person
-from ..org.models import Council, Unit, User
+from ..org.models import Unit, User
 from ..paging import Page, Paging
 from ..uow import Services
+from . import records
 
 INSTANCE_STATUSES = ("running", "suspended", "completed", "terminated")
 _TEXT_FIELDS = ("nomination", "nominee", "unit", "award", "campaign", "decision", "actor", "status", "instance_status")
@@ -301,41 +302,6 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
-class CouncilVote:
-    """A council's tally on the nomination with the session's attendance. Secret ballots keep
-    only counts and who was present or recused: no member is linked to a choice."""
-
-    session_id: str
-    council_name: str
-    scheduled_for: datetime
-    session_status: str
-    yes: int | None
-    no: int | None
-    abstain: int | None
-    threshold: str | None
-    denominator: str | None
-    passed: bool | None
-    ballots_cast: int
-    present: tuple[str, ...]
-    absent: tuple[str, ...]
-    recused: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DecisionInfo:
-    id: int
-    code: str
-    kind: str
-    year: int
-    signed_by: str
-    signed_by_name: str
-    signed_on: date
-    note: str | None
-    revoked_by_code: str | None
-    revocation_ground: str | None
-
-
-@dataclass(frozen=True)
 class RelatedInstance:
     id: str
     process_id: str
@@ -348,8 +314,8 @@ class InstanceDetail:
     instance: InstanceInfo
     nomination: NominationSummary | None
     events: list[TimelineEvent]
-    council: list[CouncilVote]
-    decision: DecisionInfo | None
+    council: list[records.CouncilVote]
+    decision: records.DecisionInfo | None
     related: list[RelatedInstance]  # the nomination's other instances (e.g. its revocation)
 
 
@@ -390,8 +356,8 @@ def instance_detail(services: Services, principal: Principal, instance_id: str) 
             info,
             nomination,
             events,
-            council_votes(session, nomination.id) if nomination else [],
-            decision_of(session, nomination.id) if nomination else None,
+            records.council_votes(session, nomination.id) if nomination else [],
+            records.decision_of(session, nomination.id) if nomination else None,
             related,
         )
 
@@ -430,76 +396,6 @@ def replay_instance(services: Services, principal: Principal, instance_id: str, 
         if at is not None:
             _checked_seq(_instance_info(uow.session, instance_id), at)
         return engine.replay_instance(uow, instance_id, at)
-
-
-def council_votes(session: Session, nomination_id: str) -> list[CouncilVote]:
-    """Every council session that had the nomination on its agenda, oldest first."""
-    rows = session.execute(
-        select(SessionItem, CouncilSession, Council.name)
-        .join(CouncilSession, CouncilSession.id == SessionItem.session_id)
-        .join(Council, Council.id == CouncilSession.council_id)
-        .where(SessionItem.nomination_id == nomination_id)
-        .order_by(CouncilSession.scheduled_for)
-    ).all()
-    votes = []
-    for item, council_session, council_name in rows:
-        attendance = session.execute(
-            select(SessionAttendance.present, User.full_name)
-            .join(User, User.id == SessionAttendance.user_id)
-            .where(SessionAttendance.session_id == council_session.id)
-            .order_by(User.full_name)
-        ).all()
-        voters = session.execute(
-            select(ItemVoter.recused, ItemVoter.has_voted, User.full_name)
-            .join(User, User.id == ItemVoter.user_id)
-            .where(ItemVoter.item_id == item.id)
-            .order_by(User.full_name)
-        ).all()
-        votes.append(
-            CouncilVote(
-                session_id=council_session.id,
-                council_name=council_name,
-                scheduled_for=council_session.scheduled_for,
-                session_status=council_session.status,
-                yes=item.yes,
-                no=item.no,
-                abstain=item.abstain,
-                threshold=item.threshold,
-                denominator=item.denominator,
-                passed=item.passed,
-                ballots_cast=sum(1 for _, has_voted, _ in voters if has_voted),
-                present=tuple(name for present, name in attendance if present),
-                absent=tuple(name for present, name in attendance if not present),
-                recused=tuple(name for recused, _, name in voters if recused),
-            )
-        )
-    return votes
-
-
-def decision_of(session: Session, nomination_id: str) -> DecisionInfo | None:
-    signer, revocation = aliased(User), aliased(Decision)
-    row = session.execute(
-        select(Decision, signer.full_name, revocation.code)
-        .join(Nomination, Nomination.decision_id == Decision.id)
-        .join(signer, signer.id == Decision.signed_by)
-        .outerjoin(revocation, revocation.id == Decision.revoked_by_id)
-        .where(Nomination.id == nomination_id)
-    ).one_or_none()
-    if row is None:
-        return None
-    decision, signer_name, revoked_by = row
-    return DecisionInfo(
-        decision.id,
-        decision.code,
-        decision.kind,
-        decision.year,
-        decision.signed_by,
-        signer_name,
-        decision.signed_on,
-        decision.note,
-        revoked_by,
-        decision.revocation_ground,
-    )
 
 
 # --- helpers ------------------------------------------------------------------------------------

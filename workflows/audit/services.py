@@ -20,8 +20,8 @@ from engine.history import BrokenLink
 
 from ..nominations.models import Nomination
 from ..notifications.models import Notification
+from ..operations import log
 from ..uow import Services
-from . import operations
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def set_retention(services: Services, process_id: str, days: int, actor: str, re
     ever). Raises DefinitionNotFoundError, RetentionError."""
     with services.uow() as uow:
         old = engine.set_policy(uow, process_id, days, actor, reason)
-        _log(uow, actor, operations.RETENTION_SET, "process", process_id, reason, {"days": old}, {"days": days})
+        _log(uow, actor, log.RETENTION_SET, "process", process_id, reason, {"days": old}, {"days": days})
         uow.commit()
     return old
 
@@ -88,7 +88,7 @@ def hold(services: Services, instance_id: str, actor: str, reason: str) -> None:
     """Raises InstanceNotFoundError, InvalidStateError (held already), RetentionError (no reason)."""
     with services.uow() as uow:
         engine.hold_instance(uow, instance_id, actor, reason)
-        _log(uow, actor, operations.LEGAL_HOLD, "instance", instance_id, reason, {"held": False}, {"held": True})
+        _log(uow, actor, log.LEGAL_HOLD, "instance", instance_id, reason, {"held": False}, {"held": True})
         uow.commit()
 
 
@@ -96,12 +96,12 @@ def release(services: Services, instance_id: str, actor: str, reason: str) -> No
     """Raises InvalidStateError (not held), RetentionError (no reason)."""
     with services.uow() as uow:
         engine.release_instance(uow, instance_id, actor, reason)
-        _log(uow, actor, operations.LEGAL_RELEASE, "instance", instance_id, reason, {"held": True}, {"held": False})
+        _log(uow, actor, log.LEGAL_RELEASE, "instance", instance_id, reason, {"held": True}, {"held": False})
         uow.commit()
 
 
 def _log(uow, actor: str, action: str, subject_type: str, subject_id: str, reason: str, old, new) -> None:
-    operations.record(
+    log.record(
         uow.session,
         actor=actor,
         action=action,

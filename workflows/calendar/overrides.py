@@ -8,8 +8,8 @@ from datetime import date
 
 from engine import UnitOfWork
 
-from ..audit import operations
 from ..errors import DomainError
+from ..operations import log
 from .models import DAY_OFF, OVERRIDE_KINDS, CalendarOverride
 from .vietnam import is_base_day_off, require_known_year
 
@@ -44,7 +44,7 @@ def set_override(uow: UnitOfWork, actor: str, day: date, kind: str, note: str) -
         uow.session.add(override)
     override.kind, override.note, override.created_by, override.created_at = kind, note, actor, uow.clock()
     uow.session.flush()
-    _record(uow, actor, operations.CALENDAR_OVERRIDE_SET, day, note, old, _override_state(override))
+    _record(uow, actor, log.CALENDAR_OVERRIDE_SET, day, note, old, _override_state(override))
     _invalidate_on_commit(uow)
     logger.info("calendar override on %s set to %s by %s", day.isoformat(), kind, actor)
     return override
@@ -53,14 +53,14 @@ def set_override(uow: UnitOfWork, actor: str, day: date, kind: str, note: str) -
 def remove_override(uow: UnitOfWork, actor: str, day: date, reason: str) -> None:
     """Give `day` back to the package's calendar, saying why (the operation log's reason).
     Raises DomainError reason_required, or unknown_override when the day has none."""
-    reason = operations.require_reason(reason, operations.CALENDAR_OVERRIDE_REMOVE)
+    reason = log.require_reason(reason, log.CALENDAR_OVERRIDE_REMOVE)
     override = uow.session.get(CalendarOverride, day)
     if override is None:
         raise DomainError("unknown_override", f"{day.isoformat()} has no override")
     old = _override_state(override)
     uow.session.delete(override)
     uow.session.flush()
-    _record(uow, actor, operations.CALENDAR_OVERRIDE_REMOVE, day, reason, old, None)
+    _record(uow, actor, log.CALENDAR_OVERRIDE_REMOVE, day, reason, old, None)
     _invalidate_on_commit(uow)
     logger.info("calendar override on %s removed by %s", day.isoformat(), actor)
 
@@ -70,7 +70,7 @@ def _override_state(override: CalendarOverride | None) -> dict | None:
 
 
 def _record(uow: UnitOfWork, actor: str, action: str, day: date, reason: str, old, new) -> None:
-    operations.record(
+    log.record(
         uow.session,
         actor=actor,
         action=action,

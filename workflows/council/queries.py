@@ -18,6 +18,7 @@ from ..nominations.summaries import NominationSummary, summaries_of
 from ..org.models import Council, CouncilMember, User
 from ..uow import Services
 from . import sessions
+from .access import council_of, councils_of
 from .models import CouncilSession, ItemVoter, SessionAttendance, SessionItem
 
 
@@ -62,7 +63,7 @@ class SessionSheet:
 def councils(services: Services, principal: Principal) -> list[Council]:
     """The councils of the jurisdictions the principal holds a role in."""
     with services.session_factory() as session:
-        found = _councils(session, principal)
+        found = councils_of(session, principal)
         session.expunge_all()
         return found
 
@@ -70,7 +71,7 @@ def councils(services: Services, principal: Principal) -> list[Council]:
 def council_sessions(services: Services, principal: Principal) -> list[SessionSummary]:
     """Sessions of the councils whose jurisdiction the principal holds a role in."""
     with services.session_factory() as session:
-        councils = _councils(session, principal)
+        councils = councils_of(session, principal)
         rows = session.execute(
             select(CouncilSession, Council.name, func.count(SessionItem.id))
             .join(Council, Council.id == CouncilSession.council_id)
@@ -146,22 +147,6 @@ def session_sheet(services: Services, principal: Principal, session_id: str) -> 
             )
         summary = _session_summary(council_session, found.name, len(items))
         return SessionSheet(summary, found.jurisdiction_id, members, sheet_items)
-
-
-def _councils(session, principal: Principal) -> list[Council]:
-    query = select(Council)
-    if not principal.unscoped:
-        jurisdictions = [scope.partition(":")[2] for scope in principal.scopes if scope.startswith("jurisdiction:")]
-        query = query.where(Council.jurisdiction_id.in_(jurisdictions))
-    return list(session.scalars(query.order_by(Council.name)))
-
-
-def council_of(session, principal: Principal, council_id: str, missing: tuple[str, str] | None = None) -> Council:
-    """A council the principal holds a role in the jurisdiction of; NotFoundError otherwise."""
-    for found in _councils(session, principal):
-        if found.id == council_id:
-            return found
-    raise NotFoundError(*(missing or ("council", council_id)))
 
 
 def _session_summary(council_session: CouncilSession, council_name: str, items: int) -> SessionSummary:

@@ -10,13 +10,12 @@ from sqlalchemy import select
 
 from ..accounts.principals import Principal
 from ..errors import DomainError, ForbiddenError, NotFoundError
-from ..nominations import steps
 from ..nominations.models import Nomination
 from ..org.models import Council, jurisdiction_scope
 from ..uow import Services
 from . import sessions
+from .access import council_of
 from .models import CouncilSession, SessionItem
-from .queries import council_of
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def record_session(
         results = {}
         for nomination_id, tally in tallies.items():
             try:
-                steps.record_council_vote(
+                sessions.record_council_vote(
                     uow,
                     principal.id,
                     session_id,

@@ -1,5 +1,5 @@
 """Council sessions inside the caller's unit of work: the agenda, attendance and quorum, and
-secret-ballot tallies with their thresholds. The vote rules (quorum, thresholds) are
+secret-ballot tallies with their thresholds, each moving its nomination on from the council's step. The vote rules (quorum, thresholds) are
 read from the DMN files of the session's rule set, so a province's edited rules apply.
 Secret ballots record attendance, each member's has-voted flag and the counts: no function
 takes, stores or returns a member's choice [design]."""
@@ -16,11 +16,13 @@ from typing import Iterable
 
 from sqlalchemy import exists, select
 
-from engine import DecisionTables, UnitOfWork
+import engine
+from engine import DecisionTables, StepResult, UnitOfWork
 
 from ..awards import eligibility
 from ..awards.models import RuleSet
 from ..errors import DomainError
+from ..nominations import steps
 from ..nominations.models import Nomination, NoticeComment
 from ..org.models import Council, CouncilMember
 from .models import (
@@ -351,3 +353,29 @@ def record_tally(
         denominator=rule.denominator,
         strict=rule.strict,
     )
+
+
+def record_council_vote(
+    uow: UnitOfWork,
+    actor: str,
+    session_id: str,
+    nomination_id: str,
+    *,
+    yes: int,
+    no: int,
+    abstain: int,
+    voted_user_ids: list[str],
+) -> StepResult:
+    """Record a secret-ballot tally (counts and who cast a ballot, never who chose what) and move
+    the nomination on from its council step."""
+    nomination = steps.nomination_of(uow, nomination_id)
+    (task,) = steps.open_tasks_at(uow, nomination, "council_vote")
+    tally = record_tally(uow, session_id, nomination_id, yes, no, abstain, voted_user_ids)
+    facts = {"council_passed": tally.passed}
+    result = engine.complete_task(uow, task.id, actor, {}, facts=facts)
+    if not tally.passed:
+        nomination.rejection_reason = (
+            f"Không đạt tỷ lệ phiếu: {tally.yes} phiếu đồng ý, cần {tally.threshold} của {tally.eligible} thành viên"
+        )
+    steps.follow(nomination, result)
+    return result

@@ -25,9 +25,9 @@ from engine import (
 from engine.definitions import BPMN_NS, MAX_BUNDLE_BYTES, parse_xml
 from engine.models import ProcessDefinition, ProcessInstance
 
-from ..audit import operations
 from ..awards.models import RuleFile, RuleSet, RuleSetRevision
 from ..errors import DomainError, NotFoundError
+from ..operations import log
 from ..uow import Services
 from . import drafts
 from .drafts import DraftView
@@ -138,8 +138,8 @@ def deploy_draft(services: Services, draft_id: str, revision: int, actor: str, r
     remove the draft; the operation log records the change with `reason`. Raises DomainError
     reason_required, InvalidDraftError, ConcurrentUpdateError (the draft was saved since
     `revision`, or a newer version was deployed since the draft was opened)."""
-    action = {PROCESS: operations.PROCESS_DEPLOY, RULES: operations.RULES_DEPLOY}
-    reason = operations.require_reason(reason, "deploy")
+    action = {PROCESS: log.PROCESS_DEPLOY, RULES: log.RULES_DEPLOY}
+    reason = log.require_reason(reason, "deploy")
     with services.uow() as uow:
         session = uow.session
         row = drafts.draft_of(session, draft_id)
@@ -154,7 +154,7 @@ def deploy_draft(services: Services, draft_id: str, revision: int, actor: str, r
             deployment, old, new = _deploy_rules(uow, row, actor)
         drafts.bump(uow, row, revision, actor)
         session.delete(row)
-        operations.record(
+        log.record(
             session,
             actor=actor,
             action=action[row.kind],
@@ -178,7 +178,7 @@ def migrate(
 ) -> list[MigrationOutcome]:
     """Move each instance in its own transaction, with its operation log entry: one that cannot
     move is left as it was. Raises DomainError reason_required before any moves."""
-    reason = operations.require_reason(reason, operations.MIGRATE)
+    reason = log.require_reason(reason, log.MIGRATE)
     outcomes = []
     for instance_id in instance_ids:
         try:
@@ -190,10 +190,10 @@ def migrate(
                     .where(ProcessInstance.id == instance_id)
                 ).first()
                 migrate_instance(uow, instance_id, target.id, actor, reason)
-                operations.record(
+                log.record(
                     uow.session,
                     actor=actor,
-                    action=operations.MIGRATE,
+                    action=log.MIGRATE,
                     subject_type="instance",
                     subject_id=instance_id,
                     reason=reason,

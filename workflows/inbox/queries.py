@@ -15,14 +15,14 @@ import engine
 from engine import TaskView, queries
 from engine.models import HistoryEvent, HumanTask, ProcessInstance
 
-from .. import access
 from ..accounts.principals import Principal
 from ..awards import eligibility
 from ..awards.models import Award
 from ..calendar.vietnam import today
-from ..dossiers.files import FileEntry, file_from, files_query
 from ..dossiers.models import DossierFile
 from ..errors import DomainError, NotFoundError
+from ..nominations import access
+from ..nominations.files import FileEntry, file_from, files_query
 from ..nominations.models import Campaign, Nomination, NominationWatch, NoticeComment, ReviewComment
 from ..nominations.steps import SYSTEM_STEPS
 from ..nominations.summaries import NominationSummary, summaries_of, summary_from, summary_query

@@ -13,15 +13,14 @@ from sqlalchemy import or_, select
 from engine import queries
 from engine.models import HumanTask, ProcessInstance
 
-from .. import access
 from ..accounts.principals import Principal
-from ..dossiers.files import FileEntry, file_entry
 from ..dossiers.models import DossierFile
 from ..dossiers.sniff import check_upload, safe_filename
 from ..dossiers.store import BlobStore
 from ..errors import DomainError, ForbiddenError
 from ..uow import Services
-from . import creation
+from . import access, creation
+from .files import FileEntry, file_entry
 from .models import NominationWatch, ReviewComment
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from engine.models import HumanTask, ProcessInstance
 
 from ..awards import eligibility
 from ..calendar.vietnam import LOCAL_TIME, today
-from ..council import decisions, sessions
+from ..decisions import numbering
 from ..errors import DomainError
 from ..nominees.models import SUBJECT_PERSON, SUBJECT_UNIT
 from ..org.models import User, jurisdiction_scope
@@ -75,39 +75,13 @@ def complete_step(
     result = engine.complete_task(uow, task_id, actor, data, facts=facts)
     if data.get(REJECTING_ANSWER.get(element, "")) is False:
         nomination.rejection_reason = data["reason"]  # the form requires it with that answer
-    _follow(nomination, result)
-    return result
-
-
-def record_council_vote(
-    uow: UnitOfWork,
-    actor: str,
-    session_id: str,
-    nomination_id: str,
-    *,
-    yes: int,
-    no: int,
-    abstain: int,
-    voted_user_ids: list[str],
-) -> StepResult:
-    """Record a secret-ballot tally (counts and who cast a ballot, never who chose what) and move
-    the nomination on from its council step."""
-    nomination = _nomination(uow, nomination_id)
-    (task,) = _open_tasks(uow, nomination, "council_vote")
-    tally = sessions.record_tally(uow, session_id, nomination_id, yes, no, abstain, voted_user_ids)
-    facts = {"council_passed": tally.passed}
-    result = engine.complete_task(uow, task.id, actor, {}, facts=facts)
-    if not tally.passed:
-        nomination.rejection_reason = (
-            f"Không đạt tỷ lệ phiếu: {tally.yes} phiếu đồng ý, cần {tally.threshold} của {tally.eligible} thành viên"
-        )
-    _follow(nomination, result)
+    follow(nomination, result)
     return result
 
 
 def add_notice_comment(uow: UnitOfWork, nomination_id: str, text: str) -> NoticeComment:
     """A comment received while the nomination is on public notice."""
-    nomination = _nomination(uow, nomination_id)
+    nomination = nomination_of(uow, nomination_id)
     if nomination.status != "PUBLIC_NOTICE":
         raise DomainError("not_on_notice", f"nomination {nomination_id} is not on public notice")
     comment = NoticeComment(nomination_id=nomination_id, text=text, received_at=uow.clock())
@@ -127,7 +101,7 @@ def resolve_notice_comment(uow: UnitOfWork, actor: str, comment_id: int, resolut
 
 def start_revocation(uow: UnitOfWork, actor: str, nomination_id: str) -> StepResult:
     """Open the revocation process of a decided nomination (Law 06/2022 Art. 94(2))."""
-    nomination = _nomination(uow, nomination_id)
+    nomination = nomination_of(uow, nomination_id)
     if nomination.decision_id is None or nomination.status == "REVOKED":
         raise DomainError("not_decided", f"nomination {nomination_id} has no decision in force to revoke")
     campaign = uow.session.get(Campaign, nomination.campaign_id)
@@ -143,7 +117,7 @@ def _revocation_step(uow, actor, nomination, context, data) -> StepResult:
     facts = {}
     if context.task.element_id == "sign_revocation" and data.get("revoke"):
         ground = _revocation_ground(uow, context.task.instance_id)
-        revoking = decisions.revoke_decision(
+        revoking = numbering.revoke_decision(
             uow, nomination.decision_id, ground, signed_by=actor, signed_on=today(uow), note=data.get("reason")
         )
         facts = {"revocation_decision": revoking.code}
@@ -170,7 +144,7 @@ def _checks_and_facts(uow, actor, nomination, context, data) -> dict[str, Any]:
         _require_notice_complete(uow, nomination, context)
     if element == "sign_decision" and (nomination.route == "merit" or data.get("granted")):
         campaign = uow.session.get(Campaign, nomination.campaign_id)
-        decision = decisions.issue_decision(
+        decision = numbering.issue_decision(
             uow, campaign.jurisdiction_id, "award", signed_by=actor, signed_on=today(uow)
         )
         nomination.decision_id = decision.id
@@ -228,7 +202,7 @@ def _require_notice_complete(uow: UnitOfWork, nomination: Nomination, context) -
         raise DomainError("comments_unresolved", f"{len(unresolved)} public-notice comments are not resolved")
 
 
-def _follow(nomination: Nomination, result: StepResult) -> None:
+def follow(nomination: Nomination, result: StepResult) -> None:
     """Move the nomination's status after the process's step."""
     if result.ended:
         nomination.status = "PUBLISHED" if nomination.decision_id else "REJECTED"
@@ -241,7 +215,7 @@ def _follow(nomination: Nomination, result: StepResult) -> None:
             return
 
 
-def _open_tasks(uow: UnitOfWork, nomination: Nomination, element_id: str):
+def open_tasks_at(uow: UnitOfWork, nomination: Nomination, element_id: str):
     tasks = [
         t for t in queries.open_tasks(uow.session, instance_id=nomination.instance_id) if t.element_id == element_id
     ]
@@ -250,7 +224,7 @@ def _open_tasks(uow: UnitOfWork, nomination: Nomination, element_id: str):
     return tasks
 
 
-def _nomination(uow: UnitOfWork, nomination_id: str) -> Nomination:
+def nomination_of(uow: UnitOfWork, nomination_id: str) -> Nomination:
     nomination = uow.session.get(Nomination, nomination_id)
     if nomination is None:
         raise DomainError("unknown_nomination", f"no nomination {nomination_id}")

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..awards.models import Award
-from ..council.models import Decision
+from ..decisions.models import Decision
 from ..nominees.models import Person
 from ..org.models import Unit
 from .models import Campaign, Nomination

@@ -18,8 +18,8 @@ from engine import UnitOfWork
 from engine.models import HumanTask
 from engine.timers import claim_rows
 
-from ..access import actionable_tasks
 from ..calendar.vietnam import LOCAL_TIME
+from ..nominations.access import actionable_tasks
 from ..nominations.summaries import summaries_of
 from ..org.models import User
 from ..uow import Services

@@ -16,7 +16,7 @@ from engine.models import ProcessInstance, TimerJob
 from engine.timers import LOCK_SECONDS
 
 from .. import escalation
-from ..audit import operations
+from ..operations import log
 from ..uow import Services
 
 logger = logging.getLogger(__name__)
@@ -40,15 +40,15 @@ def start_process(
 
 
 def suspend(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
-    return _change_instance(services, operations.SUSPEND, engine.suspend_instance, instance_id, actor, reason)
+    return _change_instance(services, log.SUSPEND, engine.suspend_instance, instance_id, actor, reason)
 
 
 def resume(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
-    return _change_instance(services, operations.RESUME, engine.resume_instance, instance_id, actor, reason)
+    return _change_instance(services, log.RESUME, engine.resume_instance, instance_id, actor, reason)
 
 
 def terminate(services: Services, instance_id: str, actor: str, reason: str) -> StepResult:
-    return _change_instance(services, operations.TERMINATE, engine.terminate_instance, instance_id, actor, reason)
+    return _change_instance(services, log.TERMINATE, engine.terminate_instance, instance_id, actor, reason)
 
 
 def _change_instance(
@@ -56,11 +56,11 @@ def _change_instance(
 ) -> StepResult:
     """Suspend, resume or terminate, with its operation log entry. Raises DomainError
     reason_required (before anything changes) and the engine's errors."""
-    reason = operations.require_reason(reason, action)
+    reason = log.require_reason(reason, action)
     with services.uow() as uow:
         status = uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
         result = operation(uow, instance_id, actor, reason)
-        operations.record(
+        log.record(
             uow.session,
             actor=actor,
             action=action,
@@ -92,15 +92,15 @@ def run_timers(services: Services, lock_seconds: float = LOCK_SECONDS, batch: in
 def retry_incident(services: Services, job_id: int, actor: str, reason: str) -> None:
     """Make an incident due again now; recorded in the operation log. Raises JobNotFoundError,
     DomainError reason_required."""
-    reason = operations.require_reason(reason, operations.INCIDENT_RETRY)
+    reason = log.require_reason(reason, log.INCIDENT_RETRY)
     with services.uow() as uow:
         job = uow.session.get(TimerJob, job_id)
         old = job and _job_state(job) | {"last_error": job.last_error}
         job = engine.retry_incident(uow, job_id)
-        operations.record(
+        log.record(
             uow.session,
             actor=actor,
-            action=operations.INCIDENT_RETRY,
+            action=log.INCIDENT_RETRY,
             subject_type="timer_job",
             subject_id=str(job_id),
             reason=reason,

@@ -12,12 +12,11 @@ import engine
 from engine import StepResult, TaskNotFoundError, TaskView, UnitOfWork
 from engine.models import HumanTask
 
-from .. import access
 from ..accounts.principals import Principal
-from ..audit import operations
 from ..directory import SignedInDirectory
 from ..errors import DomainError
-from ..nominations import steps
+from ..nominations import access, steps
+from ..operations import log
 from ..org.models import User
 from ..uow import Services
 
@@ -43,17 +42,17 @@ def unclaim(services: Services, principal: Principal, task_id: str) -> TaskView:
 def delegate(services: Services, principal: Principal, task_id: str, delegate_id: str, reason: str) -> TaskView:
     """Hand a task to a colleague of the same role and scope; the reason goes into history and
     the operation log."""
-    reason = operations.require_reason(reason, operations.REASSIGN)
+    reason = log.require_reason(reason, log.REASSIGN)
     with _acting(services, principal) as uow:
         access.require_task_visible(uow.session, principal, task_id)
         if uow.session.get(User, delegate_id) is None:
             raise DomainError("unknown_user", f"no user {delegate_id}")
         claimed_by = uow.session.scalar(select(HumanTask.claimed_by).where(HumanTask.id == task_id))
         view = engine.delegate_task(uow, task_id, principal.id, delegate_id, reason)
-        operations.record(
+        log.record(
             uow.session,
             actor=principal.id,
-            action=operations.REASSIGN,
+            action=log.REASSIGN,
             subject_type="instance",
             subject_id=view.instance_id,
             reason=reason,

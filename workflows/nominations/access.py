@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from engine import queries
 from engine.models import HumanTask, ProcessInstance
 
-from .accounts.principals import Principal
-from .errors import NotFoundError
-from .nominations.models import Campaign, Nomination
-from .org.models import RoleAssignment, User
+from ..accounts.principals import Principal
+from ..errors import NotFoundError
+from ..org.models import RoleAssignment, User
+from .models import Campaign, Nomination
 
 _KINDS = ("unit", "bloc", "jurisdiction")
 

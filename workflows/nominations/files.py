@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from .. import access
 from ..accounts.principals import Principal
+from ..dossiers.models import DossierFile
 from ..errors import NotFoundError
 from ..org.models import User
-from .models import DossierFile
+from . import access
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class OperationEntry(DomainBase):
         Index("ix_operation_log_at", "at"),
     )
 
-    # Assigned by workflows.audit.operations.record: the previous entry's id plus one.
+    # Assigned by workflows.operations.log.record: the previous entry's id plus one.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(200))
