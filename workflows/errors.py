@@ -45,8 +45,8 @@ ERROR_CODES: dict[str, str] = {
     # --- the reason or text that goes with an act ---
     "reason_required": "the act needs a reason (an administrative act, a delegation, a rejection) and none was given",
     "reason_too_long": "the reason is longer than the limit",
-    "text_required": "a public-notice comment without text",
-    "text_too_long": "a public-notice comment longer than the limit",
+    "text_required": "a reviewer's comment on a nomination has no text",
+    "text_too_long": "a reviewer's comment on a nomination is longer than the limit",
     # --- lists, search and filters (inbox, audit) ---
     "invalid_page": "page or per_page is not a whole number in range",
     "invalid_view": "the list view is not one of the known views",
