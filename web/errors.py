@@ -1,5 +1,6 @@
 """Maps engine and domain errors to HTTP statuses. The API answers JSON {"error": code,
-"message", ...}; pages render an error page in the user's language. A hidden record is 404, a
+"message", ...}, the message being the code's wording in the user's language followed by the
+error's own detail; pages render an error page in the user's language. A hidden record is 404, a
 forbidden act 403, a refused rule of the award domain 422 with its stable code; never 500 for
 anything a user sent."""
 
@@ -27,7 +28,7 @@ from engine import (
 )
 from workflows.errors import DomainError, ForbiddenError, NotFoundError
 
-from .messages import domain_message
+from .messages import domain_message, engine_message
 
 STATUS = {
     DefinitionError: 422,
@@ -70,7 +71,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError):
         extra = {"fields": error.errors} if isinstance(error, TaskDataError) else getattr(error, "details", {})
-        return error_response(status_of(error), error.code, str(error), **extra)
+        return error_response(status_of(error), error.code, engine_message(error), **extra)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
