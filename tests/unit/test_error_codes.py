@@ -3,7 +3,7 @@ code is raised somewhere, and every code a user can see (the registry's and the 
 English wording in web.messages.MESSAGES and a Vietnamese translation in the catalogue.
 
 The raise sites are read from the source (AST), so a new `raise DomainError("new_code", ...)`
-fails here until the code is registered and worded."""
+fails here until the code is registered and worded; a code must be a literal to be found."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import engine
 from babel.messages.pofile import read_po
+
+import engine
 from engine import EngineError
 from web import messages
 from workflows.errors import ERROR_CODES
@@ -25,15 +26,6 @@ SOURCES = ("workflows", "web")
 CATALOG = ROOT / "web" / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
 BASE = "DomainError"
 
-# Codes built at run time, by the function that builds them. Each entry lists every code the
-# function can raise; the test also works them out from the function's callers and checks the two
-# agree, so a caller with a new name (say _required_text(note, "note", ...)) fails until listed.
-DYNAMIC_CODES = {
-    # workflows/inbox/services.py: _required_text(text, name, limit) raises f"{name}_required" and
-    # f"{name}_too_long"; delegate() passes "reason", add_comment() (a reviewer's comment) "text".
-    "_required_text": {"reason_required", "reason_too_long", "text_required", "text_too_long"},
-}
-
 
 @dataclass(frozen=True)
 class Site:
@@ -42,7 +34,6 @@ class Site:
     where: str
     code: str | None
     expression: str
-    function: str | None
     node: ast.expr | None
 
 
@@ -62,9 +53,7 @@ def _sources() -> dict[str, ast.Module]:
 def _code_rules(trees: dict[str, ast.Module]) -> dict[str, tuple[str, str | int]]:
     """For DomainError and each subclass defined in the code base, how a constructor call gets
     its code: ("literal", code) fixed by the class, or ("arg", i) its i-th positional argument."""
-    classes = {
-        node.name: node for tree in trees.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
-    }
+    classes = {node.name: node for tree in trees.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     rules: dict[str, tuple[str, str | int]] = {BASE: ("arg", 0)}
     changed = True
     while changed:
@@ -102,24 +91,18 @@ def _own_rule(node: ast.ClassDef, inherited: tuple[str, str | int]) -> tuple[str
 def _sites(trees: dict[str, ast.Module], rules: dict[str, tuple[str, str | int]]) -> list[Site]:
     found: list[Site] = []
     for path, tree in trees.items():
-
-        def visit(node: ast.AST, function: str | None) -> None:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                function = node.name
-            if isinstance(node, ast.Call) and _name(node.func) in rules:
-                kind, value = rules[_name(node.func)]
-                where = f"{path}:{node.lineno}"
-                if kind == "literal":
-                    found.append(Site(where, value, f"{_name(node.func)}(...)", function, None))
-                else:
-                    keyword = next((k.value for k in node.keywords if k.arg == "code"), None)
-                    argument = node.args[value] if len(node.args) > value else keyword
-                    expression = ast.unparse(argument) if argument is not None else "?"
-                    found.append(Site(where, _literal(argument), expression, function, argument))
-            for child in ast.iter_child_nodes(node):
-                visit(child, function)
-
-        visit(tree, None)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _name(node.func) in rules):
+                continue
+            kind, value = rules[_name(node.func)]
+            where = f"{path}:{node.lineno}"
+            if kind == "literal":
+                found.append(Site(where, value, f"{_name(node.func)}(...)", None))
+            else:
+                keyword = next((k.value for k in node.keywords if k.arg == "code"), None)
+                argument = node.args[value] if len(node.args) > value else keyword
+                expression = ast.unparse(argument) if argument is not None else "?"
+                found.append(Site(where, _literal(argument), expression, argument))
     return found
 
 
@@ -139,37 +122,6 @@ def _passes_on(site: Site, trees: dict[str, ast.Module], rules) -> bool:
     return False
 
 
-def _codes_from_callers(site: Site, trees: dict[str, ast.Module]) -> tuple[set[str], list[str]]:
-    """The codes the site's f-string over its function's parameters gives for each caller of the
-    function, and the callers whose arguments are not literals."""
-    function, template = site.function, site.node
-    definition = next(
-        node
-        for node in ast.walk(trees[site.where.rsplit(":", 1)[0]])
-        if isinstance(node, ast.FunctionDef) and node.name == function
-    )
-    parameters = [arg.arg for arg in definition.args.args]
-    codes, unresolved = set(), []
-    for path, tree in trees.items():
-        for call in ast.walk(tree):
-            if not (isinstance(call, ast.Call) and _name(call.func) == function):
-                continue
-            values = {parameters[i]: _literal(arg) for i, arg in enumerate(call.args) if i < len(parameters)}
-            values.update({k.arg: _literal(k.value) for k in call.keywords if k.arg})
-            parts = []
-            for part in template.values:
-                if isinstance(part, ast.Constant):
-                    parts.append(part.value)
-                elif isinstance(part.value, ast.Name) and values.get(part.value.id) is not None:
-                    parts.append(values[part.value.id])
-                else:
-                    unresolved.append(f"{path}:{call.lineno}")
-                    break
-            else:
-                codes.add("".join(parts))
-    return codes, unresolved
-
-
 @functools.cache
 def raised_codes() -> tuple[dict[str, list[str]], list[str]]:
     """Each code raised in workflows/ and web/ with where; and the problems found on the way."""
@@ -177,30 +129,11 @@ def raised_codes() -> tuple[dict[str, list[str]], list[str]]:
     rules = _code_rules(trees)
     raised: dict[str, list[str]] = {}
     problems: list[str] = []
-    derived: dict[str, set[str]] = {}
     for site in _sites(trees, rules):
         if site.code is not None:
             raised.setdefault(site.code, []).append(site.where)
-        elif _passes_on(site, trees, rules):
-            continue
-        elif site.function in DYNAMIC_CODES:
-            for code in DYNAMIC_CODES[site.function]:
-                raised.setdefault(code, []).append(site.where)
-            if isinstance(site.node, ast.JoinedStr):
-                codes, unresolved = _codes_from_callers(site, trees)
-                derived.setdefault(site.function, set()).update(codes)
-                problems += [f"{where}: calls {site.function} with a non-literal argument" for where in unresolved]
-        else:
-            problems.append(
-                f"{site.where}: the code {site.expression} is not a literal; list the codes it can be in "
-                f"DYNAMIC_CODES under {site.function or 'its function'}"
-            )
-    for function, codes in derived.items():
-        unlisted, stale = sorted(codes - DYNAMIC_CODES[function]), sorted(DYNAMIC_CODES[function] - codes)
-        if unlisted:
-            problems.append(f"{function}'s callers raise {unlisted}: add them to DYNAMIC_CODES")
-        if stale:
-            problems.append(f"no caller of {function} raises {stale}: remove them from DYNAMIC_CODES")
+        elif not _passes_on(site, trees, rules):
+            problems.append(f"{site.where}: the code {site.expression} is not a literal, so no registry can list it")
     return raised, problems
 
 
@@ -284,6 +217,4 @@ def test_every_wording_has_a_vietnamese_translation():
     missing = sorted(
         f"{code}: {text!r}" for code, text in wordings().items() if not (translated.get(text) or "").strip()
     )
-    assert missing == [], "wordings without a (non-fuzzy) Vietnamese translation in messages.po:\n" + "\n".join(
-        missing
-    )
+    assert missing == [], "wordings without a (non-fuzzy) Vietnamese translation in messages.po:\n" + "\n".join(missing)
