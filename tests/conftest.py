@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.databases import CLOCK_START, FIXTURES, Templates, TestDatabase
+
+__all__ = ["FIXTURES", "MIWG", "FakeClock"]  # imported by test modules
+
 # The 21 BPMN MIWG reference models, kept outside the repository (written by others); test_miwg checks all are there.
 MIWG = Path("/work/shared/conformance/miwg")
 POSTGRES_ADMIN_URL = os.environ.get("THIDUA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -20,7 +22,7 @@ POSTGRES_ADMIN_URL = os.environ.get("THIDUA_TEST_POSTGRES_URL", "postgresql+psyc
 class FakeClock:
     """A clock tests move by hand; starts on a Monday morning in Hanoi (UTC+7)."""
 
-    def __init__(self, start: datetime = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)):
+    def __init__(self, start: datetime = CLOCK_START):
         self.now = start
 
     def __call__(self) -> datetime:
@@ -53,26 +55,37 @@ def postgres_server():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    """The session's database templates (see tests/databases.py), dropped at the end."""
+    built = Templates(tmp_path_factory.mktemp("templates"))
+    yield built
+    built.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request, templates, tmp_path) -> TestDatabase:
+    """This test's database; each test using it runs once on SQLite and once on PostgreSQL."""
+    server = request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+    database = TestDatabase(request.param, templates, tmp_path, server)
+    yield database
+    database.drop()
+
+
 @pytest.fixture
-def postgres_url(postgres_server):
-    """A throw-away database, dropped afterwards."""
-    name = f"thidua_test_{uuid.uuid4().hex[:12]}"
-    with postgres_server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    with postgres_server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def database_url(database) -> str:
+    """The URL of this test's database, empty unless a fixture restored a template into it."""
+    return database.url
+
+
+@pytest.fixture
+def postgres_database(request, templates, tmp_path) -> TestDatabase:
+    """A throw-away PostgreSQL database, for tests about PostgreSQL itself."""
+    database = TestDatabase("postgres", templates, tmp_path, request.getfixturevalue("postgres_server"))
+    yield database
+    database.drop()
 
 
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'thidua.sqlite3'}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request) -> str:
-    """Each test using it runs once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_url")
-    return request.getfixturevalue("postgres_url")

@@ -12,9 +12,9 @@ tests/browser/artifacts/<module>-<name>.png, where <module> is the test module w
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -23,18 +23,14 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import FakeClock
+from tests.databases import DEMO_NOW
 from web import create_app
-from web.database import upgrade_database
 from web.extensions import services
-from workflows.demo.services import load_demo
 from workflows.uow import Services
 
 CHROMIUM = Path("/usr/bin/chromium")
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
-BPMN_DIR = HERE.parent.parent / "bpmn"
-# The demo province's campaign runs in 2022; 09:00 in Hanoi.
-DEMO_NOW = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -71,19 +67,19 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory) -> LiveServer:
-    """The app on a fresh SQLite database with the demo province, served on 127.0.0.1:<free port>.
+def live_server(tmp_path_factory, templates) -> LiveServer:
+    """The app on a SQLite copy of the demo province, served on 127.0.0.1:<free port>.
 
     The clock starts at 2022-11-01 02:00 UTC; move it with `live_server.clock.now = ...` or
     `.advance(days=1)` (every unit of work reads it)."""
     data_dir = tmp_path_factory.mktemp("browser-data")
-    url = f"sqlite:///{data_dir / 'thidua.sqlite3'}"
+    database = data_dir / "thidua.sqlite3"
+    shutil.copyfile(templates.sqlite_file("demo"), database)
+    url = f"sqlite:///{database}"
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "browser-tests", "DATA_DIR": str(data_dir)})
     clock = FakeClock(DEMO_NOW)
     app_services = services(app)
     app_services.clock = clock
-    upgrade_database(app_services.database)
-    load_demo(app_services, BPMN_DIR)
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)

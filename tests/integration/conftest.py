@@ -1,62 +1,43 @@
-"""Services on a migrated database, users with roles, and the review fixture deployed."""
+"""Services on a database restored from a template: migrated, with the review process, or the demo province."""
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import FIXTURES
-from web.database import upgrade_database
+from tests.cli import thidua
+from tests.databases import DEMO_NOW, ROOT, add_user
 from workflows.bootstrap import bootstrap
-from workflows.org.models import RoleAssignment, User
-from workflows.processes import services as process_services
 from workflows.uow import Services
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ROOT", "add_user"]  # imported from here by test modules
 
-# (username, role, scope)
-REVIEW_USERS = [
-    ("clerk_a", "clerk", "unit:A"),
-    ("clerk_b", "clerk", "unit:B"),
-    ("manager_a", "manager", "unit:A"),
-    ("manager_a2", "manager", "unit:A"),
-    ("clerk_manager_a", "clerk", "unit:A"),
-    ("director", "director", None),
-]
+
+def template_for(request) -> str:
+    """The database template a test's fixtures start from: the demo province, the review
+    process, or just the schema. `services` restores it before anything connects."""
+    wanted = set(request.fixturenames)
+    if wanted & {"province", "demo_app"}:
+        return "demo"
+    if "review" in wanted:
+        return "review"
+    return "migrated"
 
 
 @pytest.fixture
-def services(database_url, clock) -> Services:
-    services = bootstrap(database_url, clock=clock)
-    upgrade_database(services.database)
+def services(request, database, clock) -> Services:
+    services = bootstrap(database.restore(template_for(request)), clock=clock)
     yield services
     services.dispose()
 
 
-def add_user(services: Services, username: str, role: str, scope: str | None) -> str:
-    with services.uow() as uow:
-        user = User(id=username, username=username, full_name=username.title(), active=True)
-        uow.session.merge(user)
-        uow.session.flush()
-        uow.session.add(RoleAssignment(user_id=username, role=role, scope=scope))
-        uow.commit()
-    return username
-
-
 @pytest.fixture
 def review(services) -> Services:
-    """Services with the review process deployed and its users in place."""
-    for username, role, scope in REVIEW_USERS:
-        add_user(services, username, role, scope)
-    add_user(services, "clerk_manager_a", "manager", "unit:A")
-    process_services.deploy(services, [FIXTURES / "review"], "tester")
+    """Services with the review process deployed and its users in place (tests/databases.py)."""
     return services
 
 
@@ -67,30 +48,21 @@ def new_id() -> str:
 @pytest.fixture
 def province(services, clock):
     """Services on the demo province (Nam Định 2022), the clock on Tuesday 1 November 2022."""
-    from datetime import datetime, timezone
-
-    from workflows.demo.services import load_demo
-
-    clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
-    load_demo(services, ROOT / "bpmn")
+    clock.now = DEMO_NOW
     return services
 
 
 @pytest.fixture
-def demo_app(database_url, clock, tmp_path):
+def demo_app(database, clock, tmp_path):
     """The web app on the demo province (Nam Định 2022) with the test clock on 1 November 2022."""
-    from datetime import datetime, timezone
-
     from web import create_app
     from web.extensions import services as app_services
-    from workflows.demo.services import load_demo
 
-    clock.now = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test", "DATA_DIR": str(tmp_path)})
+    clock.now = DEMO_NOW
+    url = database.restore("demo")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test", "DATA_DIR": str(tmp_path)})
     services = app_services(app)
     services.clock = clock
-    upgrade_database(services.database)
-    load_demo(services, ROOT / "bpmn")
     yield app
     services.dispose()
 
@@ -114,28 +86,39 @@ def sign_in(client, username: str, password: str | None = None) -> str:
 
 
 @pytest.fixture
-def environment(database_url, tmp_path):
-    """The environment for `thidua` subprocesses on a fresh database, and a runner for commands."""
+def environment(database, tmp_path):
+    """The environment of `thidua` on an initialised database (for subprocesses too), and a
+    runner for commands that returns their stdout and raises CalledProcessError on failure."""
     env = {
         **os.environ,
-        "THIDUA_DATABASE_URL": database_url,
+        "THIDUA_DATABASE_URL": database.restore("migrated"),
         "THIDUA_DATA_DIR": str(tmp_path / "data"),
         "THIDUA_SCHEDULER_INTERVAL_SECONDS": "0.2",
     }
 
-    def thidua(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "web.cli", *args],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
+    def run(*args):
+        return thidua(*args, env=env, check=True).stdout
 
-    thidua("init")
-    return env, thidua
+    return env, run
+
+
+def thidua_at(*args, database_url: str, data_dir, check: bool = True):
+    """`thidua <args>` on `database_url`; with `check`, asserts it exits 0."""
+    result = thidua(*args, env={"THIDUA_DATABASE_URL": database_url, "THIDUA_DATA_DIR": str(data_dir)})
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def run(database, tmp_path):
+    """`run(*args, check=True)`: `thidua` on a database `thidua init` has set up."""
+    url = database.restore("migrated")
+
+    def run(*args, check=True):
+        return thidua_at(*args, database_url=url, data_dir=tmp_path / "data", check=check)
+
+    return run
 
 
 def tamper(services: Services, tables: tuple[str, ...], *statements) -> None:

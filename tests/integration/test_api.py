@@ -15,16 +15,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from tests.conftest import FakeClock
+from tests.databases import TestDatabase
 from web import create_app
-from web.database import upgrade_database
 from web.extensions import services
 from workflows.accounts import services as accounts
 from workflows.accounts.models import AuthToken
 from workflows.demo import province as demo
-from workflows.demo.services import load_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
@@ -45,18 +44,12 @@ USERS = [
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def module_database_url(request, tmp_path_factory):
-    """Like `database_url`, once per module: a SQLite file or a throw-away PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('api') / 'thidua.sqlite3'}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = f"thidua_test_{uuid.uuid4().hex[:12]}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.url.set(database=name).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def module_database_url(request, templates, tmp_path_factory):
+    """Like `database`, once per module: a copy of the demo province on SQLite or PostgreSQL."""
+    server = request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+    database = TestDatabase(request.param, templates, tmp_path_factory.mktemp("api"), server)
+    yield database.restore("demo")
+    database.drop()
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +66,6 @@ def app(module_database_url, tmp_path_factory):
     )
     app_services = services(app)
     app_services.clock = FakeClock(DEMO_NOW)
-    upgrade_database(app_services.database)
-    load_demo(app_services, ROOT / "bpmn")
     yield app
     app_services.dispose()
 
@@ -207,7 +198,15 @@ def test_openapi_document_describes_every_route(app, api):
 
 
 @pytest.mark.parametrize(
-    "path", ["/tasks", "/users/me", "/auth/tokens", "/definitions", "/nominations", f"/tasks/{uuid.uuid4()}"]
+    "path",
+    [
+        "/tasks",
+        "/users/me",
+        "/auth/tokens",
+        "/definitions",
+        "/nominations",
+        "/tasks/00000000-0000-4000-8000-000000000000",
+    ],
 )
 def test_without_a_token_the_api_answers_401(api, path):
     response = api.get(path)

@@ -6,6 +6,7 @@ SQLite only, a handful of examples per operation, so that it runs with every `ma
 from __future__ import annotations
 
 import io
+import shutil
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,12 +21,10 @@ from schemathesis.specs.openapi.checks import ignored_auth
 from tests.conftest import FakeClock
 from web import create_app
 from web.api import openapi
-from web.database import upgrade_database
 from web.extensions import services
 from workflows.accounts import services as accounts
 from workflows.accounts.services import principal_of_user
 from workflows.demo import province as demo
-from workflows.demo.services import load_demo
 from workflows.nominations import services as nomination_services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +49,9 @@ schema = schemathesis.openapi.from_dict(openapi.document(), config=CONFIG)
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
+def fuzz_app(tmp_path_factory, templates):
     data_dir = tmp_path_factory.mktemp("api-fuzz")
+    shutil.copyfile(templates.sqlite_file("demo"), data_dir / "thidua.sqlite3")
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{data_dir / 'thidua.sqlite3'}",
@@ -62,8 +62,6 @@ def fuzz_app(tmp_path_factory):
     )
     app_services = services(app)
     app_services.clock = FakeClock(datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc))
-    upgrade_database(app_services.database)
-    load_demo(app_services, ROOT / "bpmn")
     yield app
     app_services.dispose()
 

@@ -20,14 +20,13 @@ import engine
 from engine.history import DIGEST, EXPORT, HEAD, REMOVAL, NewEvent, digest_hash, event_hash, removal_hash
 from engine.models import HistoryDigest, HistoryEvent, HistoryRemoval, HumanTask, ProcessInstance, TimerJob
 from tests.conftest import FIXTURES, FakeClock
+from tests.databases import REVIEW_USERS, add_user
 from tests.integration.conftest import tamper
 from workflows.audit import queries as audit_queries
 from workflows.audit import services as retention
 from workflows.bootstrap import bootstrap
 from workflows.nominations.models import Nomination
 from workflows.processes import services as ps
-
-from .conftest import REVIEW_USERS, add_user
 
 DAY = date(2026, 3, 2)  # the test clock's first day (UTC)
 AUDITED = ("history_event", "history_digest", "history_removal")

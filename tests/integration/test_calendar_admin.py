@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from tests.integration.conftest import sign_in
-from tests.integration.test_cli import assert_one_line_error, thidua
+from tests.integration.test_cli import assert_one_line_error
 from web.extensions import services as app_services
 from workflows.bootstrap import bootstrap
 from workflows.calendar import overrides
@@ -117,16 +117,7 @@ def test_the_year_lists_holidays_make_up_days_and_overrides_with_their_source(se
     assert "Tết Nguyên Đán" in {entry.name for entry in vietnamese}
 
 
-# The `thidua calendar` commands, as a subprocess on the same database.
-
-
-@pytest.fixture
-def run(database_url, tmp_path):
-    def run(*args, check=True):
-        return thidua(*args, database_url=database_url, data_dir=tmp_path / "data", check=check)
-
-    run("init")
-    return run
+# The `thidua calendar` commands on the same database (`run` is in conftest).
 
 
 def test_add_working_days_counts_over_tet_and_the_overrides(run, database_url):

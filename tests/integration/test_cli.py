@@ -4,14 +4,12 @@ as one line with a non-zero exit and no traceback."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.integration.conftest import thidua_at as thidua
 from workflows.org.models import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,25 +30,6 @@ COMMANDS = [
     "users",
     "bench",
 ]
-
-
-def thidua(*args, database_url, data_dir, check=True):
-    env = {**os.environ, "THIDUA_DATABASE_URL": database_url, "THIDUA_DATA_DIR": str(data_dir)}
-    result = subprocess.run(
-        [sys.executable, "-m", "web.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-@pytest.fixture
-def run(database_url, tmp_path):
-    def run(*args, check=True):
-        return thidua(*args, database_url=database_url, data_dir=tmp_path / "data", check=check)
-
-    run("init")
-    return run
 
 
 def assert_one_line_error(result, *fragments):

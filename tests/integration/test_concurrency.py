@@ -60,7 +60,7 @@ def test_racing_threads_complete_a_task_once(review):
     _assert_one_completion(review, instance_id, task.id)
 
 
-@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("database", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_interleaved_completions_lose_on_the_instance_version(review):
     """Both units of work read version N before either writes: the later commit is stale.
     (SQLite serialises write transactions, so there the loser waits and then finds the task

@@ -21,9 +21,9 @@ OFFICER = "tdkt.y.te"  # the demo's emulation officer of SO_Y_TE
 
 
 @pytest.fixture
-def database_url(postgres_url) -> str:
+def database(postgres_database):
     """PostgreSQL only: conftest's demo_app runs on this."""
-    return postgres_url
+    return postgres_database
 
 
 def drop_connections(postgres_server, url: str) -> int:
@@ -38,7 +38,7 @@ def drop_connections(postgres_server, url: str) -> int:
 
 
 def test_a_dropped_connection_answers_503_writes_nothing_and_the_retry_succeeds(
-    demo_app, postgres_server, postgres_url
+    demo_app, postgres_server, database_url
 ):
     token = accounts.issue_api_token(services(demo_app), OFFICER, "tests", 1)[0]
     headers = {"Authorization": f"Bearer {token}"}
@@ -46,7 +46,7 @@ def test_a_dropped_connection_answers_503_writes_nothing_and_the_retry_succeeds(
     created = new_nomination(Api(demo_app, {OFFICER: token}))
     (draft,) = created["open_tasks"]
 
-    assert drop_connections(postgres_server, postgres_url) >= 1
+    assert drop_connections(postgres_server, database_url) >= 1
     complete = f"/api/v1/tasks/{draft['id']}/complete"
     refused = client.post(complete, json={"data": {"summary": "Thành tích"}}, headers=headers)
     assert refused.status_code == 503
@@ -61,11 +61,11 @@ def test_a_dropped_connection_answers_503_writes_nothing_and_the_retry_succeeds(
     assert retried.get_json()["closed"] == [draft["id"]]
 
 
-def test_a_page_on_a_dropped_connection_is_the_503_page_then_works(demo_app, postgres_server, postgres_url):
+def test_a_page_on_a_dropped_connection_is_the_503_page_then_works(demo_app, postgres_server, database_url):
     client = demo_app.test_client()
     client.set_cookie(SESSION_COOKIE, accounts.open_session(services(demo_app), OFFICER, LoginPolicy()))
     assert client.get("/").status_code == 200
-    drop_connections(postgres_server, postgres_url)
+    drop_connections(postgres_server, database_url)
     page = client.get("/")
     assert page.status_code == 503
     assert 'data-code="database_unavailable"' in page.get_data(as_text=True)

@@ -14,11 +14,12 @@ from workflows.demo.queries import demo_users
 from workflows.demo.services import load_demo
 from workflows.nominations.models import Nomination
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def province(services):
+def loaded(services):
+    """The demo loaded by this test's fixture (the test clock at its start), not from the template."""
     load_demo(services, ROOT / "bpmn")
     return services
 
@@ -38,25 +39,25 @@ def eligible(services, award, *, person_id=None, unit_id=None) -> bool:
     return report.eligible
 
 
-def test_every_award_passes_for_someone_and_fails_for_someone(province):
+def test_every_award_passes_for_someone_and_fails_for_someone(loaded):
     outcomes = {}
     for nominee in demo.NOMINEES:
-        assert eligible(province, nominee.award, person_id=nominee.id) is nominee.eligible, nominee.id
+        assert eligible(loaded, nominee.award, person_id=nominee.id) is nominee.eligible, nominee.id
         outcomes.setdefault(nominee.award, set()).add(nominee.eligible)
     for unit, award, expected in demo.UNIT_AWARDS:
-        assert eligible(province, award, unit_id=unit) is expected, (unit, award)
+        assert eligible(loaded, award, unit_id=unit) is expected, (unit, award)
         outcomes.setdefault(award, set()).add(expected)
     assert len(outcomes) == 11 and all(seen == {True, False} for seen in outcomes.values())
 
 
-def test_council_has_nine_members_and_every_role_is_held(province):
-    listing = demo_users(province)
+def test_council_has_nine_members_and_every_role_is_held(loaded):
+    listing = demo_users(loaded)
     assert sum(1 for user in demo.USERS if user.council_position) == 9
     assert len(listing["users"]) >= 25
 
 
-def test_demo_nominations_stand_at_several_steps(province):
-    with province.session_factory() as session:
+def test_demo_nominations_stand_at_several_steps(loaded):
+    with loaded.session_factory() as session:
         statuses = {n.award_code: n.status for n in session.scalars(select(Nomination))}
     assert statuses == {
         "LDTT": "DRAFT",

@@ -213,7 +213,7 @@ def test_a_stale_instance_raises_a_conflict(services, versions, monkeypatch):
     assert _definition_of(services, instance_id) == versions["steps_v1"]
 
 
-@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("database", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_step_committed_after_the_read_wins_over_the_move(services, versions, monkeypatch):
     """A real second transaction (SQLite serialises writers, so there it would wait instead)."""
     started = _start(services, "steps")

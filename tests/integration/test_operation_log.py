@@ -8,8 +8,6 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -20,8 +18,9 @@ from sqlalchemy.exc import DatabaseError
 
 import engine
 from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance, TimerJob
+from tests import cli
 from tests.conftest import FIXTURES
-from tests.integration.conftest import ROOT, add_user, sign_in, tamper
+from tests.integration.conftest import add_user, sign_in, tamper
 from tests.integration.test_escalation import LADDER, PROCESS_TAG
 from web.extensions import services as app_services
 from workflows.accounts import services as accounts
@@ -419,9 +418,7 @@ def test_the_users_command_changes_roles_with_a_reason(environment):
     thidua("demo")
 
     def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "web.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
+        return cli.thidua(*args, env=env)
 
     granted = thidua(
         "users", "grant", "thanh.tra", "designer", "--scope", J, "--reason", "kiêm nhiệm", "--actor", "ops"

@@ -20,7 +20,7 @@ from tests.integration.test_cli import ROOT
 from workflows.audit import queries as audit_queries
 from workflows.bootstrap import bootstrap
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 
 def free_port() -> int:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, select, update
@@ -15,6 +13,7 @@ from sqlalchemy import create_engine, select, update
 import engine
 from engine import ReplayRangeError
 from engine.models import HistoryEvent, HumanTask, ProcessInstance
+from tests import cli
 from tests.conftest import FIXTURES
 from tests.integration.conftest import add_user, tamper
 from tests.integration.test_nomination_scenarios import (
@@ -228,8 +227,7 @@ def test_the_replay_command_prints_each_step_and_fails_on_a_tampered_instance(en
     instance_id = thidua("start", "steps").strip()
 
     def replay(*args):
-        command = [sys.executable, "-m", "web.cli", "replay", instance_id, *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        return cli.thidua("replay", instance_id, *args, env=env)
 
     good, at_one, beyond = replay(), replay("--at", "1"), replay("--at", "9")
     database = create_engine(env["THIDUA_DATABASE_URL"])

@@ -19,7 +19,7 @@ from workflows.audit import queries as audit_queries
 from workflows.bootstrap import bootstrap
 from workflows.processes import services as ps
 
-pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database", ["postgres"], indirect=True)]
 LOCK_SECONDS = 4
 
 

@@ -109,7 +109,7 @@ def test_failing_job_retries_with_backoff_then_becomes_an_incident(review, clock
     assert engine.run_due_jobs(review.uow, "scheduler").claimed == 0
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_timer_of_an_ended_task_does_not_fire(review, clock):
     (instance_id,) = _instances_waiting_on_timers(review, 1)
     with review.session_factory() as session:
