@@ -2,7 +2,9 @@
 data folder: both boot (they race to create the secret key), a session opened on one worker
 works on the other, and failed sign-ins are counted across workers until the account locks.
 To reach both workers for sure, each pair of requests first holds one worker with a request
-whose headers are not all sent yet, so the other worker takes the second."""
+whose headers are not all sent yet and finishes it only after the other worker has answered the
+second: the listening socket hands out connections in the order they arrived, and a worker reading
+an unfinished request takes no other, so no timing is assumed."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -51,12 +52,11 @@ class Browser:
         ).encode() + body
         held = []
         for _ in range(2 if pair else 1):
-            connection = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-            connection.sendall(head[0])  # the worker that accepts it now waits for the rest
+            connection = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+            connection.sendall(head[0])  # the worker that accepts it waits for the rest
             held.append(connection)
-            time.sleep(0.3)
         results = []
-        for connection in held:
+        for connection in reversed(held):  # the later connection first: the held worker cannot take it
             connection.sendall(rest)
             response = http.client.HTTPResponse(connection)
             response.begin()
@@ -68,7 +68,7 @@ class Browser:
                         self.cookies.pop(name, None)
             results.append((response.status, response.read().decode("utf-8")))
             connection.close()
-        return results
+        return results[::-1]
 
     def form_token(self, path: str) -> str:
         _, page = self.request("GET", path)
