@@ -1,6 +1,9 @@
 """thidua's generic BPM engine around SpiffWorkflow. It knows BPMN, not awards.
 
-The public surface is re-exported here; everything else is internal."""
+The public surface is re-exported here; everything else is internal. Engine operations take an
+open UnitOfWork and never commit: the calling service owns the transaction. One exception, on
+purpose: the timer loop (timers.run_due_jobs), which APScheduler calls directly, opens its own
+units of work and commits each batch once (each job in its own savepoint)."""
 
 from . import history, queries, retention
 from .database import create_database_engine, create_session_factory
@@ -16,6 +19,7 @@ from .definitions import (
     read_bundle,
 )
 from .diff import BundleDiff, ElementChange, diff_bundles
+from .digests import DailyDigest, build_digests, export_digests
 from .errors import (
     ConcurrentUpdateError,
     DefinitionError,
@@ -32,16 +36,12 @@ from .errors import (
     TaskNotAllowedError,
     TaskNotFoundError,
 )
+from .escalation import Escalation, escalate_task
 from .expressions import Evaluator
-from .history import AuditProblem, DailyDigest, VerificationReport, build_digests, export_digests, verify_all
 from .instances import (
-    Escalation,
-    StepResult,
-    TaskView,
     claim_task,
     complete_task,
     delegate_task,
-    escalate_task,
     resume_instance,
     start_instance,
     suspend_instance,
@@ -63,10 +63,44 @@ from .retention import (
     set_policy,
 )
 from .runtime import Runtime
+from .states import (
+    COMPLETED,
+    ESCALATION_STAGE,
+    JOB_BPMN_TIMER,
+    JOB_CANCELLED,
+    JOB_DUE,
+    JOB_ESCALATE,
+    JOB_PENDING,
+    JOB_REMINDER,
+    JOB_SUSPENDED,
+    RUNNING,
+    SUSPENDED,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_OPEN,
+    TERMINATED,
+)
+from .steps import StepResult, TaskView
 from .timers import HANDLERS, RunSummary, incidents, retry_incident, run_due_jobs
 from .uow import UnitOfWork
+from .verification import AuditProblem, VerificationReport, verify_all
 
 __all__ = [
+    "COMPLETED",
+    "ESCALATION_STAGE",
+    "JOB_BPMN_TIMER",
+    "JOB_CANCELLED",
+    "JOB_DUE",
+    "JOB_ESCALATE",
+    "JOB_PENDING",
+    "JOB_REMINDER",
+    "JOB_SUSPENDED",
+    "RUNNING",
+    "SUSPENDED",
+    "TASK_CANCELLED",
+    "TASK_COMPLETED",
+    "TASK_OPEN",
+    "TERMINATED",
     "AuditProblem",
     "DailyDigest",
     "RemovedInstance",

@@ -11,10 +11,10 @@ from typing import Any
 from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from .definitions import BundleFile, _check_decision_table, _spiff_errors, parse_xml
+from .definitions import BundleFile, check_decision_table, parse_errors, parse_xml
 from .errors import DefinitionError
 from .expressions import Evaluator, SafeScriptEngine
-from .runtime import _spiff_errors as _run_errors
+from .runtime import process_errors
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,14 @@ class DecisionTables:
         self._engines = {}
         for file in files:
             root = parse_xml(file)
-            with _spiff_errors(file.name, root):
+            with parse_errors(file.name, root):
                 parser.add_dmn_xml(root, filename=file.name)
             for element in root.iter():
                 if isinstance(element.tag, str) and element.tag.endswith("}decision"):
                     decision_id = element.get("id")
-                    with _spiff_errors(file.name, element):
+                    with parse_errors(file.name, element):
                         engine = parser.get_engine(decision_id, element)
-                    _check_decision_table(engine.decision_table, evaluator, lambda _id, name=file.name: name)
+                    check_decision_table(engine.decision_table, evaluator, lambda _id, name=file.name: name)
                     self._engines[decision_id] = engine
 
     @property
@@ -64,7 +64,7 @@ class DecisionTables:
         if engine is None:
             raise DefinitionError(f"no decision {decision_id!r}")
         task = _DecisionTask.of(data, self._script_engine, decision_id, engine)
-        with _run_errors(decision_id):
+        with process_errors(decision_id):
             result = engine.result(task)
         if engine.decision_table.hit_policy != HitPolicy.COLLECT.value:
             return [result] if result else []

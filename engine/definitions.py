@@ -160,7 +160,7 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
         documents[file.name] = root
         if file.name.endswith(".bpmn"):
             _check_flow_references(file.name, root)
-        with _spiff_errors(file.name, root):
+        with parse_errors(file.name, root):
             if file.name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=file.name)
             else:
@@ -193,7 +193,7 @@ def parse_bundle(files: list[BundleFile], evaluator: Evaluator) -> list[ParsedDe
     definitions = []
     for file_name, process in executable:
         process_id = process.get("id")
-        with _spiff_errors(file_name, process):
+        with parse_errors(file_name, process):
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         all_specs = [spec, *subprocess_specs.values()]
@@ -323,7 +323,7 @@ def _load_form(file: BundleFile) -> dict:
     return schema
 
 
-class _spiff_errors:
+class parse_errors:
     """Turn SpiffWorkflow's parse and validation errors into DefinitionError with the element id."""
 
     def __init__(self, file_name: str, root: etree._Element):
@@ -470,7 +470,7 @@ def _check_expressions(spec, evaluator: Evaluator, file_of, flows: dict) -> None
                 if text:
                     _check(evaluator, text, element_id, file_of)
         if isinstance(task_spec, BusinessRuleTaskMixin):
-            _check_decision_table(task_spec.dmnEngine.decision_table, evaluator, file_of)
+            check_decision_table(task_spec.dmnEngine.decision_table, evaluator, file_of)
         if isinstance(task_spec, ServiceTask):
             raise DefinitionError(
                 f"service task operator {task_spec.operation_name!r} is not a registered service",
@@ -479,7 +479,7 @@ def _check_expressions(spec, evaluator: Evaluator, file_of, flows: dict) -> None
             )
 
 
-def _check_decision_table(table, evaluator: Evaluator, file_of) -> None:
+def check_decision_table(table, evaluator: Evaluator, file_of) -> None:
     """Check DMN cells the way SpiffWorkflow's DMN engine combines them with the input expression."""
     for table_input in table.inputs:
         if table_input.expression:
@@ -490,7 +490,7 @@ def _check_decision_table(table, evaluator: Evaluator, file_of) -> None:
                 if cell:
                     _check(
                         evaluator,
-                        _dmn_cell_expression(entry.input.expression or "dmninputexpr", cell),
+                        dmn_cell_expression(entry.input.expression or "dmninputexpr", cell),
                         entry.id,
                         file_of,
                     )
@@ -499,7 +499,7 @@ def _check_decision_table(table, evaluator: Evaluator, file_of) -> None:
                 _check(evaluator, entry.text, entry.id, file_of)
 
 
-def _dmn_cell_expression(input_expression: str, cell: str) -> str:
+def dmn_cell_expression(input_expression: str, cell: str) -> str:
     if "?" in cell:
         return cell.replace("?", "dmninputexpr")
     try:

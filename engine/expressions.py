@@ -6,7 +6,7 @@ call and attribute is checked before anything runs, and budgets bound time and m
 
 Expressions: literals (no bytes), names, + - * / // % **, unary - + not, comparisons (chained, in,
 is), and/or, `a if c else b`, subscripts and slices, f-strings, list/set/dict/generator
-comprehensions, calls to registered functions and to the built-ins in `_BUILTINS`, and the methods
+comprehensions, calls to registered functions and to the built-ins in `BUILTINS`, and the methods
 in `_METHODS` on values of exactly those types. Scripts add assignments (to names, tuples of names
 and subscripts of a name such as `a["k"][0] = 1`), augmented assignments, if/elif/else, for loops
 without else, pass, `del` and calls as statements.
@@ -90,7 +90,7 @@ def _str_replace(text: str, old: str, new: str, count: int = -1) -> str:
     return text.replace(old, new, count)
 
 
-_BUILTINS: dict[str, Callable] = {
+BUILTINS: dict[str, Callable] = {
     "len": len,
     "min": min,
     "max": max,
@@ -250,7 +250,7 @@ class _Interpreter:
         for scope in reversed(self.scopes):
             if name in scope:
                 return scope[name]
-        for names in (self.extra, self.data, self.functions, _BUILTINS):
+        for names in (self.extra, self.data, self.functions, BUILTINS):
             if name in names:
                 return names[name]
         raise ExpressionError(f"unknown name {name!r}")
@@ -397,7 +397,7 @@ class _Interpreter:
             args = [receiver]
         else:
             name = node.func.id
-            function = self.functions[name] if name in self.functions else _BUILTINS[name]
+            function = self.functions[name] if name in self.functions else BUILTINS[name]
             args = []
         args += self.elements(node.args)
         kwargs = {argument.arg: self.eval(argument.value) for argument in node.keywords}
@@ -656,7 +656,7 @@ def _is_constant(node: ast.AST) -> bool:
     if isinstance(node, ast.Call):
         func = node.func
         arguments = [*node.args, *(argument.value for argument in node.keywords)]
-        callee = (isinstance(func, ast.Name) and func.id in _BUILTINS) or (
+        callee = (isinstance(func, ast.Name) and func.id in BUILTINS) or (
             isinstance(func, ast.Attribute) and _is_constant(func.value)
         )
         return callee and all(map(_is_constant, arguments))
@@ -693,7 +693,7 @@ class Evaluator:
         """Make `function` callable from expressions as `name(...)`."""
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             raise ValueError(f"invalid function name {name!r}")
-        if name in _BUILTINS:
+        if name in BUILTINS:
             raise ValueError(f"{name!r} is a built-in function")
         if not callable(function):
             raise TypeError(f"function {name!r} is not callable")
@@ -748,7 +748,7 @@ class Evaluator:
             return _Refusal("nested too deeply to parse", syntax_error=True)
         try:
             _check_shape(tree)
-            _Checker(frozenset(self._functions) | _BUILTINS.keys()).check(tree)
+            _Checker(frozenset(self._functions) | BUILTINS.keys()).check(tree)
             _refuse_oversized_constants(tree)
         except ExpressionError as error:
             return _Refusal(error.reason)

@@ -23,14 +23,14 @@ from .definitions import (
     PROP_ORG_SCOPE,
     SPIFF_NS,
     BundleFile,
-    _dmn_cell_expression,
+    dmn_cell_expression,
     extension_properties,
     lanes_by_element,
     parse_bundle,
     parse_xml,
 )
 from .errors import DefinitionError, ExpressionError
-from .expressions import _BUILTINS, Evaluator
+from .expressions import BUILTINS, Evaluator
 
 ERROR = "error"
 WARNING = "warning"
@@ -622,7 +622,7 @@ def _decision_expression_problems(file: str, root: etree._Element, evaluator: Ev
                 if not cell or cell == "-":
                     continue
                 expression = inputs[column][1] if column < len(inputs) else None
-                if reason := _refusal(evaluator, _dmn_cell_expression(expression or "dmninputexpr", cell)):
+                if reason := _refusal(evaluator, dmn_cell_expression(expression or "dmninputexpr", cell)):
                     yield _expression_problem(file, entry.get("id"), "input entry", cell, reason)
             for entry in _children(rule, "outputEntry"):
                 cell = _entry_text(entry)
@@ -722,7 +722,7 @@ def _free_names(tree: ast.expr, functions: Collection[str]) -> list[str]:
         name for node in ast.walk(tree) if isinstance(node, ast.comprehension) for name in _bound_names(node.target)
     }
     names = [node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)]
-    return list(dict.fromkeys(n for n in names if n not in bound and n not in functions and n not in _BUILTINS))
+    return list(dict.fromkeys(n for n in names if n not in bound and n not in functions and n not in BUILTINS))
 
 
 def _decision_input_problems(

@@ -19,27 +19,23 @@ from . import history
 from .definitions import LoadedDefinition, load_definition
 from .errors import ConcurrentUpdateError, MigrationError, ProcessError
 from .history import NewEvent
-from .instances import (
-    INSTANCES,
-    JOB_PENDING,
-    JOB_SUSPENDED,
-    JOBS,
-    RUNNING,
-    SUSPENDED,
-    TASK_OPEN,
-    TASKS,
-    StepResult,
-    _Head,
-    _instance,
-    _load,
-    _org_scope,
-    _save,
-    _set_jobs,
-    _set_task,
-    _Waits,
-    _write,
-)
 from .runtime import MISFIT_PROCESS, MISFIT_REMOVED, Misfit, ReadyTask
+from .states import JOB_PENDING, JOB_SUSPENDED, RUNNING, SUSPENDED, TASK_OPEN
+from .steps import (
+    INSTANCES,
+    JOBS,
+    TASKS,
+    Head,
+    StepResult,
+    Waits,
+    load_workflow,
+    org_scope,
+    read_instance,
+    save_step,
+    set_jobs,
+    set_task,
+    write,
+)
 from .uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -92,7 +88,7 @@ def check_migration(uow: UnitOfWork, instance_ids: Sequence[str], target_definit
     """The dry run: whether each instance can move to the target version, and why not. Writes
     nothing. Raises InstanceNotFoundError, DefinitionNotFoundError."""
     target = load_definition(uow, target_definition_id)
-    return [_plan(uow, _instance(uow.session, instance_id), target).check for instance_id in instance_ids]
+    return [_plan(uow, read_instance(uow.session, instance_id), target).check for instance_id in instance_ids]
 
 
 def migrate_instance(
@@ -105,19 +101,19 @@ def migrate_instance(
 
     Raises MigrationError, InstanceNotFoundError, DefinitionNotFoundError, ConcurrentUpdateError
     (the instance changed since this transaction read it), ProcessError."""
-    instance = _instance(uow.session, instance_id)
+    instance = read_instance(uow.session, instance_id)
     target = load_definition(uow, target_definition_id)
     plan = _plan(uow, instance, target)
     if not plan.check.movable:
         raise MigrationError(instance_id, plan.check.reasons)
     session = uow.session
-    moved = _write(session, _MOVE, {"m_id": instance_id, "m_version": instance.version, "m_definition_id": target.id})
+    moved = write(session, _MOVE, {"m_id": instance_id, "m_version": instance.version, "m_definition_id": target.id})
     if moved.rowcount != 1:
         raise ConcurrentUpdateError(f"instance {instance_id}")
     # A suspended instance's jobs are parked: unpark them while the step cancels and adds jobs.
     suspended = instance.status == SUSPENDED
     if suspended:
-        _set_jobs(session, instance_id, JOB_SUSPENDED, JOB_PENDING)
+        set_jobs(session, instance_id, JOB_SUSPENDED, JOB_PENDING)
     migrated = NewEvent(
         history.INSTANCE_MIGRATED,
         actor,
@@ -125,16 +121,16 @@ def migrate_instance(
         {"from": _version_of(plan.source), "to": _version_of(target)},
         reason=reason,
     )
-    result = _save(uow, _Head.of(instance), target, plan.workflow, plan.before, [migrated], actor)
+    result = save_step(uow, Head.of(instance), target, plan.workflow, plan.before, [migrated], actor)
     for task_id, values in plan.refreshed.items():
-        _set_task(session, task_id, **values)
+        set_task(session, task_id, **values)
         if "element_id" in values:
-            _write(
+            write(
                 session,
                 update(JOBS).where(JOBS.c.task_id == task_id).values(element_id=values["element_id"]),
             )
     if suspended:
-        _set_jobs(session, instance_id, JOB_PENDING, JOB_SUSPENDED)
+        set_jobs(session, instance_id, JOB_PENDING, JOB_SUSPENDED)
     logger.info(
         "instance %s migrated from %s v%s to v%s by %s",
         instance_id,
@@ -153,7 +149,7 @@ class _Plan:
     check: MigrationCheck
     source: LoadedDefinition
     workflow: Any = None
-    before: _Waits | None = None
+    before: Waits | None = None
     refreshed: dict[str, dict] = field(default_factory=dict)  # open task id -> changed projection values
 
 
@@ -164,8 +160,8 @@ def _plan(uow: UnitOfWork, instance: Row, target: LoadedDefinition) -> _Plan:
     reasons = _version_reasons(instance, source, target)
     if reasons:
         return _Plan(_check(instance, source, target, reasons), source)
-    workflow = _load(uow, instance, source)
-    before = _Waits.of(uow, workflow)
+    workflow = load_workflow(uow, instance, source)
+    before = Waits.of(uow, workflow)
     try:
         misfits = uow.runtime.migrate(workflow, target.content_hash, target.spec)
     except ProcessError as exc:
@@ -173,7 +169,7 @@ def _plan(uow: UnitOfWork, instance: Row, target: LoadedDefinition) -> _Plan:
         return _Plan(_check(instance, source, target, [reason]), source)
     if misfits:
         return _Plan(_check(instance, source, target, [_misfit_reason(m, target.version) for m in misfits]), source)
-    after = _Waits.of(uow, workflow)
+    after = Waits.of(uow, workflow)
     refreshed, changes = {}, []
     open_tasks = uow.session.connection().execute(
         select(TASKS).where(TASKS.c.instance_id == instance.id, TASKS.c.state == TASK_OPEN).order_by(TASKS.c.id)
@@ -247,7 +243,7 @@ def _refresh(uow: UnitOfWork, task: Row, ready: ReadyTask, old: dict, new: dict)
     if new["candidate_role"] != old.get("candidate_role"):
         role = new["candidate_role"]
     if new["org_scope"] != old.get("org_scope"):
-        scope = _org_scope(uow, new, ready)
+        scope = org_scope(uow, new, ready)
     wanted = {
         "element_id": ready.element_id,
         "name": new["name"],
@@ -276,7 +272,7 @@ def _refresh(uow: UnitOfWork, task: Row, ready: ReadyTask, old: dict, new: dict)
     return values, said
 
 
-def _wait_changes(before: _Waits, after: _Waits, completed: bool) -> list[str]:
+def _wait_changes(before: Waits, after: Waits, completed: bool) -> list[str]:
     """Tasks and timers the move itself starts or ends (the target's flow around a waiting step)."""
     said = [
         f"task {ready.element_id} (userTask) opens with the move"

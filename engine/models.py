@@ -117,7 +117,7 @@ class DefinitionFile(EngineBase):
 
 class ProcessInstance(EngineBase):
     """One running or ended instance: one row, one snapshot, one optimistic `version` (every
-    write is `UPDATE ... WHERE id = ? AND version = ?`, see engine.instances)."""
+    write is `UPDATE ... WHERE id = ? AND version = ?`, see engine.steps)."""
 
     __tablename__ = "process_instance"
 

@@ -8,8 +8,9 @@ from typing import Iterable
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from .instances import TASK_OPEN, TaskView
 from .models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
+from .states import TASK_OPEN
+from .steps import TaskView
 
 
 def open_tasks(

@@ -13,8 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from . import history
@@ -82,7 +80,7 @@ class _Rebuild:
 
     uow: UnitOfWork
     definition: LoadedDefinition | None = None
-    workflow: BpmnWorkflow | None = None
+    workflow: Any = None  # the runtime's workflow, rebuilt event by event
     status: str = "running"
     task_ids: dict[str, str] = field(default_factory=dict)  # recorded task id -> rebuilt task id
 
@@ -203,11 +201,11 @@ def _states(rebuild: _Rebuild) -> ElementStates:
     workflow = rebuild.workflow
     if workflow is None:
         return ElementStates(frozenset(), frozenset(), {})
-    completed = {task.task_spec.bpmn_id for task in _all_tasks(workflow) if task.state == TaskState.COMPLETED}
-    ready, timers = rebuild.uow.runtime.waits(workflow)
+    runtime = rebuild.uow.runtime
+    ready, timers = runtime.waits(workflow)
     active = {wait.element_id for wait in ready} | {wait.element_id for wait in timers}
-    data = ready[0].data if ready else (workflow.last_task.data if workflow.last_task else workflow.data)
-    return ElementStates(frozenset(completed - {None}), frozenset(active), _plain(data))
+    data = ready[0].data if ready else runtime.last_data(workflow)
+    return ElementStates(runtime.completed_elements(workflow), frozenset(active), _plain(data))
 
 
 def _compare_with_stored(rebuild: _Rebuild, instance: ProcessInstance) -> list[str]:
@@ -223,7 +221,7 @@ def _compare_with_stored(rebuild: _Rebuild, instance: ProcessInstance) -> list[s
         stored = uow.runtime.load(definition.content_hash, definition.spec, instance.snapshot)
     except EngineError as exc:
         return differences + [f"the stored snapshot does not load: {exc}"]
-    rebuilt, kept = _picture(rebuild.workflow), _picture(stored)
+    rebuilt, kept = uow.runtime.task_states(rebuild.workflow), uow.runtime.task_states(stored)
     for (element, state), count in sorted((kept - rebuilt).items()):
         differences.append(f"the snapshot has {count} more {element} tasks {state} than history leads to")
     for (element, state), count in sorted((rebuilt - kept).items()):
@@ -245,19 +243,7 @@ def _compare_with_stored(rebuild: _Rebuild, instance: ProcessInstance) -> list[s
     return differences
 
 
-def _all_tasks(workflow: BpmnWorkflow):
-    for each in (workflow, *workflow.subprocesses.values()):
-        yield from each.tasks.values()
-
-
-def _picture(workflow: BpmnWorkflow) -> Counter:
-    """The workflow's tasks as (element, state) counts: what two runs of the same inputs share."""
-    return Counter(
-        (task.task_spec.bpmn_id or task.task_spec.name, TaskState.get_name(task.state)) for task in _all_tasks(workflow)
-    )
-
-
-def _waiting_data(uow: UnitOfWork, workflow: BpmnWorkflow) -> list[tuple[str, Any]]:
+def _waiting_data(uow: UnitOfWork, workflow) -> list[tuple[str, Any]]:
     ready, timers = uow.runtime.waits(workflow)
     waits = [(wait.element_id, wait.data) for wait in ready]
     waits += [(wait.element_id, uow.runtime.task_data(workflow, wait.task_id)) for wait in timers]

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from .errors import DefinitionNotFoundError, EngineError, InstanceNotFoundError, InvalidStateError
 from .history import EVENTS, GENESIS_HASH, INSTANCES, REMOVALS, BrokenLink, removal_hash, verify_chain
-from .instances import COMPLETED, TERMINATED
 from .models import HumanTask, LegalHold, ProcessDefinition, RetentionPolicy, TimerJob
+from .states import COMPLETED, TERMINATED
 from .uow import UnitOfWork
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ exceptions stop here; callers get plain values."""
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -81,7 +82,7 @@ class Runtime:
 
     def new_workflow(self, content_hash: str, spec_dict: dict, data: dict[str, Any]) -> BpmnWorkflow:
         spec, subprocess_specs = self._specs_of(content_hash, spec_dict)
-        with _spiff_errors():
+        with process_errors():
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data)
@@ -95,14 +96,14 @@ class Runtime:
         state["subprocess_specs"] = {
             name: {"typename": _SPEC_REF, "key": content_hash, "name": name} for name in subprocess_specs
         }
-        with _spiff_errors():
+        with process_errors():
             workflow = self._serializer.from_dict(state)
         workflow.script_engine = self.script_engine
         return workflow
 
     def dump(self, workflow: BpmnWorkflow) -> dict:
         """The workflow's state without its spec (the definition row holds that once)."""
-        with _spiff_errors():
+        with process_errors():
             state = self._serializer.to_dict(workflow)
         for key in _SPEC_KEYS:
             state.pop(key, None)
@@ -111,7 +112,7 @@ class Runtime:
     def _specs_of(self, content_hash: str, spec_dict: dict):
         specs = self._specs.get(content_hash)
         if specs is None:
-            with _spiff_errors():
+            with process_errors():
                 specs = (
                     SPEC_SERIALIZER.from_dict(copy.deepcopy(spec_dict["spec"])),
                     {
@@ -129,7 +130,7 @@ class Runtime:
     def run(self, workflow: BpmnWorkflow) -> None:
         """Run engine steps until only human tasks and timers wait. Timers are not refreshed
         against the wall clock here: the timer job table decides when they fire."""
-        with _spiff_errors():
+        with process_errors():
             workflow.do_engine_steps()
 
     def waits(self, workflow: BpmnWorkflow) -> tuple[list[ReadyTask], list[WaitingTimer]]:
@@ -149,7 +150,7 @@ class Runtime:
         counts), a date is absolute."""
         task = self._task(workflow, task_id)
         definition = task.task_spec.event_definition
-        with _spiff_errors(task.task_spec.bpmn_id):
+        with process_errors(task.task_spec.bpmn_id):
             value = self.evaluator.evaluate(definition.expression, task.data)
             if isinstance(definition, DurationTimerEventDefinition):
                 duration = TimerEventDefinition.parse_iso_duration(value)
@@ -160,7 +161,7 @@ class Runtime:
         task = self._task(workflow, task_id)
         if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
             raise LookupError(task_id)
-        with _spiff_errors(task.task_spec.bpmn_id):
+        with process_errors(task.task_spec.bpmn_id):
             task.data.update(data)
             task.run()
         self.run(workflow)
@@ -175,7 +176,7 @@ class Runtime:
         if task is None or task.state != TaskState.WAITING:
             return False
         task.internal_data["event_fired"] = True
-        with _spiff_errors(task.task_spec.bpmn_id):
+        with process_errors(task.task_spec.bpmn_id):
             workflow.refresh_timers()
         self.run(workflow)
         return True
@@ -191,7 +192,7 @@ class Runtime:
         not have, waiting user tasks and timers whose element became another type. The workflow
         is then partly moved and must be discarded."""
         spec, subprocess_specs = self._specs_of(content_hash, spec_dict)
-        with _spiff_errors():
+        with process_errors():
             top_diff, sub_diffs = diff_workflow(SPEC_SERIALIZER.registry, workflow, spec, subprocess_specs)
         missing = [
             _misfit(workflow.get_task_from_id(sp_id), MISFIT_PROCESS, workflow.subprocesses[sp_id].spec.name)
@@ -201,7 +202,7 @@ class Runtime:
         if missing:
             return missing
         waiting = {task.id: (task.task_spec, _misfit(task, MISFIT_RETYPED)) for task in _waits(workflow)}
-        with _spiff_errors():
+        with process_errors():
             migrate_workflow(top_diff, workflow, spec)
             for sp_id, subprocess in list(workflow.subprocesses.items()):
                 migrate_workflow(sub_diffs[sp_id], subprocess, subprocess_specs[subprocess.spec.name])
@@ -212,7 +213,7 @@ class Runtime:
         return misfits
 
     def cancel(self, workflow: BpmnWorkflow) -> None:
-        with _spiff_errors():
+        with process_errors():
             workflow.cancel()
 
     @staticmethod
@@ -220,11 +221,37 @@ class Runtime:
         return workflow.is_completed()
 
     @staticmethod
+    def task_states(workflow: BpmnWorkflow) -> Counter:
+        """The workflow's tasks, sub-processes' included, as counts of (element id, state name):
+        what two runs of the same inputs share, whatever their task ids. Tasks the parser adds
+        (no element of the diagram) count under their spec's name."""
+        return Counter(
+            (task.task_spec.bpmn_id or task.task_spec.name, TaskState.get_name(task.state))
+            for task in _all_tasks(workflow)
+        )
+
+    @staticmethod
+    def completed_elements(workflow: BpmnWorkflow) -> frozenset[str]:
+        """The diagram elements whose tasks completed: the path taken so far."""
+        tasks = _all_tasks(workflow)
+        return frozenset(task.task_spec.bpmn_id for task in tasks if task.state == TaskState.COMPLETED) - {None}
+
+    @staticmethod
+    def last_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The data of the task that ran last (the workflow's own before any did)."""
+        return workflow.last_task.data if workflow.last_task else workflow.data
+
+    @staticmethod
     def _task(workflow: BpmnWorkflow, task_id: str):
         try:
             return workflow.get_task_from_id(UUID(task_id))
         except (SpiffWorkflowException, ValueError, KeyError):
             return None
+
+
+def _all_tasks(workflow: BpmnWorkflow):
+    for each in (workflow, *workflow.subprocesses.values()):
+        yield from each.tasks.values()
 
 
 def _waits(workflow: BpmnWorkflow):
@@ -293,7 +320,7 @@ def _element_type(task_spec) -> str:
     return _BPMN_TYPES.get(name) or name[0].lower() + name[1:]
 
 
-class _spiff_errors:
+class process_errors:
     """Re-raise SpiffWorkflow's exceptions as engine errors naming the element."""
 
     def __init__(self, element_id: str | None = None):

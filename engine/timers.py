@@ -15,8 +15,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from .errors import JobNotFoundError
-from .instances import JOB_BPMN_TIMER, JOB_DUE, JOB_ESCALATE, JOB_PENDING, JOB_REMINDER, escalate_task, fire_timer
+from .escalation import escalate_task
+from .instances import fire_timer
 from .models import TimerJob
+from .states import JOB_BPMN_TIMER, JOB_DUE, JOB_ESCALATE, JOB_PENDING, JOB_REMINDER
 from .uow import UnitOfWork
 
 logger = logging.getLogger(__name__)

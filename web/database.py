@@ -28,7 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA = EngineBase.metadata  # DomainBase shares it
 
 
-def _config(connection) -> Config:
+def alembic_config(connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -39,6 +39,6 @@ def upgrade_database(database: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; returns (revision before, revision after)."""
     with database.begin() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
-        command.upgrade(_config(connection), "head")
+        command.upgrade(alembic_config(connection), "head")
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     return before, head

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import engine
 from engine import UnitOfWork
-from engine.instances import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMINDER
+from engine import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMINDER
 from engine.models import TimerJob
 
 from .nominations.summaries import summaries_of

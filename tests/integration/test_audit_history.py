@@ -17,8 +17,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 import engine
-from engine.history import DIGEST, EXPORT, HEAD, REMOVAL, NewEvent, digest_hash, event_hash, removal_hash
+from engine.digests import digest_hash
+from engine.history import NewEvent, event_hash, removal_hash
 from engine.models import HistoryDigest, HistoryEvent, HistoryRemoval, HumanTask, ProcessInstance, TimerJob
+from engine.verification import DIGEST, EXPORT, HEAD, REMOVAL
 from tests.conftest import FIXTURES, FakeClock
 from tests.databases import REVIEW_USERS, add_user
 from tests.integration.conftest import tamper

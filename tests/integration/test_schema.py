@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from engine.models import ProcessInstance
-from web.database import SCHEMA, _config, upgrade_database
+from web.database import SCHEMA, alembic_config, upgrade_database
 from workflows.processes import services as ps
 
 
@@ -33,7 +33,7 @@ def test_storage_migrations_keep_snapshots_and_fill_task_business_keys(review):
     with review.session_factory() as session:
         snapshot = session.get(ProcessInstance, started.instance_id).snapshot
     with review.database.begin() as connection:
-        command.downgrade(_config(connection), "0009")
+        command.downgrade(alembic_config(connection), "0009")
         stored = connection.execute(text("SELECT snapshot FROM process_instance")).scalar_one()
         # JSON text again on SQLite; psycopg hands PostgreSQL's JSON over parsed.
         assert (json.loads(stored) if isinstance(stored, str) else stored) == snapshot

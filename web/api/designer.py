@@ -14,7 +14,7 @@ from ..designer.blueprint import DESIGNER_ROLE
 from ..extensions import services
 from ..security import current_principal
 from . import schemas as s
-from .views import _body, bp
+from .views import bp, json_body
 
 
 def _designer() -> str:
@@ -29,7 +29,7 @@ def _designer() -> str:
 def open_draft():
     """The draft of a process or rule set: the one being edited, or a new one from its newest version."""
     actor = _designer()
-    body = _body(s.instance(s.OpenDraftSchema))
+    body = json_body(s.instance(s.OpenDraftSchema))
     return s.instance(s.DraftSchema).dump(
         designs.open_draft(services(current_app), body["kind"], body["subject"], actor)
     ), 201
@@ -45,7 +45,7 @@ def show_draft(draft_id):
 def save_draft_file(draft_id, name: str):
     """Save one file if the draft is still at `revision`; 409 with the current revision if not."""
     actor = _designer()
-    body = _body(s.instance(s.SaveFileSchema))
+    body = json_body(s.instance(s.SaveFileSchema))
     revision = designs.save_draft_file(
         services(current_app),
         str(draft_id),
@@ -60,7 +60,7 @@ def save_draft_file(draft_id, name: str):
 @bp.delete("/designer/drafts/<uuid:draft_id>")
 def discard_draft(draft_id):
     actor = _designer()
-    body = _body(s.instance(s.RevisionSchema))
+    body = json_body(s.instance(s.RevisionSchema))
     designs.discard_draft(services(current_app), str(draft_id), body["revision"], actor)
     return "", 204
 
@@ -79,7 +79,7 @@ def validate_draft(draft_id):
 def deploy_draft(draft_id):
     """Deploy the draft as a new immutable version, saying why (422 with `problems` when it has errors)."""
     actor = _designer()
-    body = _body(s.instance(s.DeploySchema))
+    body = json_body(s.instance(s.DeploySchema))
     deployment = designs.deploy_draft(services(current_app), str(draft_id), body["revision"], actor, body["reason"])
     return s.instance(s.DeploymentSchema).dump(deployment), 201
 
@@ -88,7 +88,7 @@ def deploy_draft(draft_id):
 def migrate(process_id: str):
     """Dry run (default) or move instances of a process to one of its versions."""
     _designer()
-    body = _body(s.instance(s.MigrationRequestSchema))
+    body = json_body(s.instance(s.MigrationRequestSchema))
     ids = [str(i) for i in body["instance_ids"]]
     if body["dry_run"]:
         checks = design_queries.plan_migration(services(current_app), process_id, ids, body["target_version"])

@@ -51,7 +51,7 @@ def invalid_request(error: ValidationError):
     )
 
 
-def _body(schema: Schema) -> dict:
+def json_body(schema: Schema) -> dict:
     """The JSON body, NFC-normalised and loaded by `schema`."""
     try:
         body = nfc(request.get_json(silent=True))
@@ -94,7 +94,7 @@ def docs():
 @bp.post("/auth/token")
 def issue_token():
     """Exchange a username and password for a new API token; its secret is returned once."""
-    body = _body(s.instance(s.TokenRequestSchema))
+    body = json_body(s.instance(s.TokenRequestSchema))
     try:
         principal = accounts.authenticate(
             services(current_app), body["username"], body["password"], login_policy(current_app)
@@ -168,7 +168,7 @@ def unclaim(task_id):
 @bp.post("/tasks/<uuid:task_id>/delegate")
 def delegate(task_id):
     """Hand a task to a colleague of the same role and scope, with a reason."""
-    body = _body(s.instance(s.DelegateSchema))
+    body = json_body(s.instance(s.DelegateSchema))
     view = tasks.delegate(services(current_app), current_principal(), str(task_id), body["to"], body["reason"])
     return s.instance(s.TaskSchema).dump(view)
 
@@ -176,7 +176,7 @@ def delegate(task_id):
 @bp.post("/tasks/<uuid:task_id>/complete")
 def complete(task_id):
     """Complete a task with its form's data; a refused field answers 422 with `fields`."""
-    body = _body(s.instance(s.CompleteSchema))
+    body = json_body(s.instance(s.CompleteSchema))
     result = tasks.complete(services(current_app), current_principal(), str(task_id), body["data"])
     return s.instance(s.StepResultSchema).dump(result)
 
@@ -197,7 +197,7 @@ def list_notifications():
 @bp.post("/notifications/read")
 def mark_notifications_read():
     """Mark the caller's notifications read: those in `ids`, or all of them when `ids` is left out."""
-    body = _body(s.instance(s.MarkReadSchema))
+    body = json_body(s.instance(s.MarkReadSchema))
     result = notifications.mark_notifications_read(services(current_app), current_principal().id, body.get("ids"))
     return s.instance(s.ReadResultSchema).dump(result)
 
@@ -224,7 +224,7 @@ def list_nominations():
 def create_nomination():
     """Start a nomination as a unit officer of the nominating unit; it opens at its draft task."""
     nomination_id = nomination_services.create_nomination(
-        services(current_app), current_principal(), **_body(s.instance(s.NominationRequestSchema))
+        services(current_app), current_principal(), **json_body(s.instance(s.NominationRequestSchema))
     )
     detail = queries.nomination_detail(services(current_app), current_principal(), nomination_id)
     location = url_for("api.show_nomination", nomination_id=nomination_id)

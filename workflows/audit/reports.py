@@ -19,8 +19,7 @@ from typing import Mapping, Sequence
 from sqlalchemy import ColumnElement, and_, exists, func, null, or_, select, true
 from sqlalchemy.orm import Session
 
-from engine import Calendar, history
-from engine.instances import TASK_COMPLETED, TASK_OPEN
+from engine import TASK_COMPLETED, TASK_OPEN, Calendar, history
 from engine.models import HistoryEvent, HumanTask, ProcessDefinition, ProcessInstance
 
 from ..accounts.principals import Principal

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select
 
 import engine
 from engine import StepResult, TaskNotFoundError, UnitOfWork, queries
-from engine.instances import TASK_OPEN
+from engine import TASK_OPEN
 from engine.models import HumanTask, ProcessInstance
 
 from ..awards import eligibility
