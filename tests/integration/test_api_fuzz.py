@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
+from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import ignored_auth
 
@@ -42,10 +44,11 @@ CONFIG = SchemathesisConfig.from_dict(
         "generation": {"allow-x00": False},
     }
 )
-# Loaded from the document itself rather than through a fixture: schemathesis.pytest.from_fixture
-# relies on a pytest internal (Node._nodeid) that pytest 9 no longer has. The requests go to the
-# module's app (`app=` below).
+# One test per operation, parametrized by pytest itself: under pytest 9 the items of
+# `schema.parametrize()` all get the function's bare node id, and pytest-xdist, which schedules by
+# node id, then runs only one of them. The requests go to the module's app (`app=` below).
 schema = schemathesis.openapi.from_dict(openapi.document(), config=CONFIG)
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
 
 @pytest.fixture(scope="module")
@@ -111,18 +114,25 @@ def test_the_openapi_document_is_valid(fuzz_app):
     assert served == openapi.document()
 
 
-@schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-def test_generated_requests_get_documented_answers(case, fuzz_app, token, real_ids):
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
+def test_generated_requests_get_documented_answers(operation, fuzz_app, token, real_ids):
     headers, token_id = token
-    # A well-formed id is swapped for a real one; malformed ones stay to be refused. The token
-    # in use is never revoked (the spare one is), or every later request would be a 401.
-    for name, value in (case.path_parameters or {}).items():
-        if (name in real_ids and _is_uuid(value)) or (name == "token_id" and str(value) == str(token_id)):
-            case.path_parameters[name] = real_ids[name]
-    # ignored_auth probes over HTTP, which an in-process WSGI app does not serve; 401s are tested in test_api.
-    # Buffered: the response (a downloaded file, say) is read and closed.
-    case.call_and_validate(app=fuzz_app, headers=headers, excluded_checks=[ignored_auth], buffered=True)
+
+    @given(case=st.one_of(operation.as_strategy(mode) for mode in GenerationMode))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def answered_as_documented(case):
+        # A well-formed id is swapped for a real one; malformed ones stay to be refused. The token
+        # in use is never revoked (the spare one is), or every later request would be a 401.
+        for name, value in (case.path_parameters or {}).items():
+            if (name in real_ids and _is_uuid(value)) or (name == "token_id" and str(value) == str(token_id)):
+                case.path_parameters[name] = real_ids[name]
+        # ignored_auth probes over HTTP, which an in-process WSGI app does not serve; 401s are tested in
+        # test_api. Buffered: the response (a downloaded file, say) is read and closed.
+        case.call_and_validate(app=fuzz_app, headers=headers, excluded_checks=[ignored_auth], buffered=True)
+
+    answered_as_documented()
 
 
 def _is_uuid(value) -> bool:
