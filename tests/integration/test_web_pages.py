@@ -10,7 +10,7 @@ import unicodedata
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -163,8 +163,8 @@ def test_an_unknown_task_is_404_not_500(client):
     assert "Không tìm thấy" in page(response)
 
 
-def test_a_nomination_goes_from_its_form_to_the_next_reviewer(client, demo_app):
-    token = sign_in(client, "tdkt.y.te")
+def claimed_draft(client, demo_app, token: str):
+    """The unit officer's new nomination of nv-ldtt-moi, its draft task claimed."""
     created = client.post(
         "/nominations/new",
         data={
@@ -179,6 +179,12 @@ def test_a_nomination_goes_from_its_form_to_the_next_reviewer(client, demo_app):
     assert created.status_code == 302, page(created)
     task = open_task(demo_app, "nv-ldtt-moi", "draft_nomination")
     client.post(f"/tasks/{task.id}/claim", data={"csrf_token": token})
+    return task
+
+
+def test_a_nomination_goes_from_its_form_to_the_next_reviewer(client, demo_app):
+    token = sign_in(client, "tdkt.y.te")
+    task = claimed_draft(client, demo_app, token)
 
     refused = client.post(f"/tasks/{task.id}/complete", data={"csrf_token": token, "summary": "  "})
     assert refused.status_code == 422
@@ -188,6 +194,46 @@ def test_a_nomination_goes_from_its_form_to_the_next_reviewer(client, demo_app):
     assert done.status_code == 302
     sign_in(client, "gd.y.te")
     assert open_task(demo_app, "nv-ldtt-moi", "sign_nomination").id in page(client.get("/?view=claimable"))
+
+
+class Transactions:
+    """The statements of each database transaction begun while listening (savepoints are inside)."""
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def __enter__(self):
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "begin", self._begin)
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+
+    def _begin(self, connection):
+        self.seen.append([])
+
+    def _statement(self, connection, cursor, statement, *args):
+        if self.seen:
+            self.seen[-1].append(statement)
+
+    def touching(self, table: str) -> int:
+        return sum(any(table in statement for statement in statements) for statements in self.seen)
+
+
+def test_completing_a_task_from_its_page_reads_and_acts_in_one_transaction(client, demo_app):
+    token = sign_in(client, "tdkt.y.te")
+    task = claimed_draft(client, demo_app, token)
+    database = app_services(demo_app).database
+    with Transactions(database) as refused_in:
+        refused = client.post(f"/tasks/{task.id}/complete", data={"csrf_token": token, "summary": "  "})
+    assert refused.status_code == 422 and 'data-error-for="summary"' in page(refused)
+    with Transactions(database) as done_in:
+        done = client.post(f"/tasks/{task.id}/complete", data={"csrf_token": token, "summary": "Hoàn thành tốt"})
+    assert done.status_code == 302
+    # The form's schema, the step and, when refused, the page shown again: one transaction each time.
+    assert (refused_in.touching("human_task"), done_in.touching("human_task")) == (1, 1)
 
 
 def test_delegation_hands_the_task_to_a_colleague_with_the_reason_in_history(client, demo_app):

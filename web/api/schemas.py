@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 from werkzeug.datastructures import FileStorage
 
-from workflows.inbox import queries
+from workflows.inbox import pages, queries
 from workflows.nominations.creation import PROCESS_OF_ROUTE
 from workflows.operations.log import MAX_REASON_LENGTH
 from workflows.paging import MAX_PER_PAGE
@@ -278,7 +278,7 @@ class NominationDetailSchema(NominationSchema):
     watching = fields.Boolean(required=True)
 
     @pre_dump
-    def _flatten(self, detail: queries.NominationDetail, **kwargs):
+    def _flatten(self, detail: pages.NominationDetail, **kwargs):
         """The summary's fields at the top, beside the detail's lists."""
         return {**vars(detail), **vars(detail.nomination)}
 

@@ -156,10 +156,8 @@ def diagram(instance_id: str):
 @bp.get("/instances/<instance_id>/replay")
 def replay(instance_id: str):
     """Rebuild the instance from its recorded inputs and compare each step with history."""
-    app_services, principal = services(current_app), current_principal()
-    result = search.replay_instance(app_services, principal, instance_id, _seq())
-    detail = search.instance_detail(app_services, principal, instance_id)
-    return render_template("audit/replay.html", replay=result, detail=detail)
+    replayed = search.replay_instance(services(current_app), current_principal(), instance_id, _seq())
+    return render_template("audit/replay.html", replay=replayed.replay, detail=replayed.detail)
 
 
 @bp.get("/instances/<instance_id>/history.json")

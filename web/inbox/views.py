@@ -13,7 +13,7 @@ from engine import TaskDataError
 from workflows.council import queries as council_queries
 from workflows.council import services as council
 from workflows.errors import DomainError
-from workflows.inbox import queries
+from workflows.inbox import pages, queries
 from workflows.nominations import services as nomination_services
 from workflows.paging import Paging
 from workflows.processes import queries as process_queries
@@ -71,18 +71,22 @@ def task(task_id: str):
 @bp.post("/tasks/<task_id>/complete")
 @login_required
 def complete(task_id: str):
-    """Complete a task with its form; errors come back next to the fields."""
-    form = queries.task_form(services(current_app), current_principal(), task_id)
-    data = forms.parse(form.schema, request.form)
-    try:
-        tasks.complete(services(current_app), current_principal(), task_id, data)
-    except TaskDataError as error:
-        return _task_page(task_id, values=request.form, errors=forms.error_messages(error), status=422)
-    except DomainError as error:
-        if error.code in ("not_found", "forbidden"):
-            raise
-        return _task_page(task_id, values=request.form, message=domain_message(error), status=422)
-    return redirect(url_for("inbox.index", completed=form.name))
+    """Complete a task with its form; errors come back next to the fields. One transaction: the
+    form is read by the task's schema, and a refused step's page is read in it too."""
+    principal = current_principal()
+    outcome = tasks.complete(
+        services(current_app),
+        principal,
+        task_id,
+        lambda schema: forms.parse(schema, request.form),
+        refused=lambda uow: pages.task_page(uow, principal, task_id),
+    )
+    if isinstance(outcome, tasks.Refusal):
+        error = outcome.error
+        if isinstance(error, TaskDataError):
+            return _render_task(outcome.page, values=request.form, errors=forms.error_messages(error), status=422)
+        return _render_task(outcome.page, values=request.form, message=domain_message(error), status=422)
+    return redirect(url_for("inbox.index", completed=outcome.completed.name))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -124,7 +128,7 @@ def delegate(task_id: str):
 @login_required
 def upload_on_task(task_id: str):
     """Attach a dossier file from a task page."""
-    nomination_id = queries.task_form(services(current_app), current_principal(), task_id).nomination_id
+    nomination_id = queries.task_nomination(services(current_app), current_principal(), task_id)
     if nomination_id is None:
         raise DomainError("no_nomination", f"task {task_id} belongs to no nomination")
     message = _upload(nomination_id)
@@ -325,8 +329,11 @@ def _upload(nomination_id: str) -> str | None:
     return None
 
 
-def _task_page(task_id: str, *, values=None, errors=None, message=None, status=200):
-    detail = queries.task_detail(services(current_app), current_principal(), task_id)
+def _task_page(task_id: str, **page):
+    return _render_task(queries.task_detail(services(current_app), current_principal(), task_id), **page)
+
+
+def _render_task(detail, *, values=None, errors=None, message=None, status=200):
     return render_template(
         "inbox/task.html",
         detail=detail,

@@ -331,35 +331,38 @@ class Diagram:
 def instance_detail(services: Services, principal: Principal, instance_id: str) -> InstanceDetail:
     """An instance with its timeline, council votes and decision. NotFoundError outside the scope."""
     with services.uow() as uow:
-        session = uow.session
-        access.require_instance_visible(session, principal, instance_id)
-        info = _instance_info(session, instance_id)
-        events = _timeline(uow, info)
-        nomination = summaries_of(session, {info.business_key}).get(info.business_key) if info.business_key else None
-        related = []
-        if nomination is not None:
-            related = [
-                RelatedInstance(*row)
-                for row in session.execute(
-                    select(
-                        ProcessInstance.id,
-                        ProcessDefinition.process_id,
-                        ProcessInstance.status,
-                        ProcessInstance.started_at,
-                    )
-                    .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-                    .where(ProcessInstance.business_key == nomination.id, ProcessInstance.id != instance_id)
-                    .order_by(ProcessInstance.started_at)
+        access.require_instance_visible(uow.session, principal, instance_id)
+        return _detail(uow, _instance_info(uow.session, instance_id))
+
+
+def _detail(uow, info: InstanceInfo) -> InstanceDetail:
+    session, instance_id = uow.session, info.id
+    events = _timeline(uow, info)
+    nomination = summaries_of(session, {info.business_key}).get(info.business_key) if info.business_key else None
+    related = []
+    if nomination is not None:
+        related = [
+            RelatedInstance(*row)
+            for row in session.execute(
+                select(
+                    ProcessInstance.id,
+                    ProcessDefinition.process_id,
+                    ProcessInstance.status,
+                    ProcessInstance.started_at,
                 )
-            ]
-        return InstanceDetail(
-            info,
-            nomination,
-            events,
-            records.council_votes(session, nomination.id) if nomination else [],
-            records.decision_of(session, nomination.id) if nomination else None,
-            related,
-        )
+                .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+                .where(ProcessInstance.business_key == nomination.id, ProcessInstance.id != instance_id)
+                .order_by(ProcessInstance.started_at)
+            )
+        ]
+    return InstanceDetail(
+        info,
+        nomination,
+        events,
+        records.council_votes(session, nomination.id) if nomination else [],
+        records.decision_of(session, nomination.id) if nomination else None,
+        related,
+    )
 
 
 def diagram_at(services: Services, principal: Principal, instance_id: str, at: int | None = None) -> Diagram:
@@ -389,13 +392,22 @@ def state_at(services: Services, principal: Principal, instance_id: str, at: int
         return StateAt(engine.replay_instance(uow, instance_id, at), definition_id)
 
 
+@dataclass(frozen=True)
+class ReplayedInstance:
+    """An instance's replay and the instance as its page shows it, read in one transaction."""
+
+    replay: Any  # engine.Replay
+    detail: InstanceDetail
+
+
 def replay_instance(services: Services, principal: Principal, instance_id: str, at: int | None = None):
     """Replay the instance (to its last event by default) and compare each step with history."""
     with services.uow() as uow:
         access.require_instance_visible(uow.session, principal, instance_id)
+        info = _instance_info(uow.session, instance_id)
         if at is not None:
-            _checked_seq(_instance_info(uow.session, instance_id), at)
-        return engine.replay_instance(uow, instance_id, at)
+            _checked_seq(info, at)
+        return ReplayedInstance(engine.replay_instance(uow, instance_id, at), _detail(uow, info))
 
 
 # --- helpers ------------------------------------------------------------------------------------

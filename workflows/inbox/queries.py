@@ -1,6 +1,7 @@
 """What reviewers read: the inbox (my tasks, claimable, overdue, nominations I started or
 watch) with filters, sort, pagination and counts; a task with everything needed to decide it;
-a nomination with its files, history and comments. Every query is scoped to the principal."""
+a nomination with its files, history and comments (read by workflows.inbox.pages). Every query
+is scoped to the principal."""
 
 from __future__ import annotations
 
@@ -11,25 +12,21 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-import engine
 from engine import TaskView, queries
-from engine.models import HistoryEvent, HumanTask, ProcessInstance
+from engine.models import HumanTask
 
 from ..accounts.principals import Principal
 from ..awards import eligibility
 from ..awards.models import Award
-from ..calendar.vietnam import today
-from ..dossiers.models import DossierFile
-from ..errors import DomainError, NotFoundError
+from ..errors import DomainError
 from ..nominations import access
-from ..nominations.files import FileEntry, file_from, files_query
-from ..nominations.models import Campaign, Nomination, NominationWatch, NoticeComment, ReviewComment
-from ..nominations.steps import SYSTEM_STEPS
+from ..nominations.models import Campaign, Nomination, NominationWatch
 from ..nominations.summaries import NominationSummary, summaries_of, summary_from, summary_query
 from ..nominees.models import Person
-from ..org.models import RoleAssignment, Unit, User
+from ..org.models import Unit
 from ..paging import Page, Paging
 from ..uow import Services
+from . import pages
 
 TASK_VIEWS = ("mine", "claimable", "overdue", "all")
 NOMINATION_VIEWS = ("started", "watched", "mine", "visible")  # mine = started or watched
@@ -65,57 +62,6 @@ class InboxItem:
     overdue: bool
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    seq: int
-    type: str
-    at: datetime
-    actor: str | None
-    actor_name: str | None
-    element_id: str | None
-    task_name: str | None  # the step's name when the event is about a task
-    reason: str | None
-    data: dict
-
-
-@dataclass(frozen=True)
-class CommentEntry:
-    kind: str  # review | notice
-    text: str
-    author_name: str | None
-    at: datetime
-    resolution: str | None = None
-
-
-@dataclass(frozen=True)
-class NominationDetail:
-    nomination: NominationSummary
-    open_tasks: list[TaskView]
-    files: list[FileEntry]
-    history: list[HistoryEntry]
-    comments: list[CommentEntry]
-    watching: bool
-
-
-@dataclass(frozen=True)
-class Colleague:
-    id: str
-    full_name: str
-
-
-@dataclass(frozen=True)
-class TaskDetail:
-    task: TaskView
-    form_schema: dict | None
-    nomination: NominationDetail | None
-    eligibility: Any  # awards.EligibilityReport, or None when it cannot be computed
-    can_act: bool  # candidate or claimer, and the task is open
-    system_step: bool  # completed by the council's tally, not by a form
-    colleagues: list[Colleague]  # whom the task can be delegated to
-    working_days_left: int | None
-    overdue: bool
-
-
 def _filters_nominations(filters: Filters) -> bool:
     return any((filters.campaign, filters.award, filters.unit, filters.bloc, filters.status))
 
@@ -142,10 +88,7 @@ def inbox(
     paging: Paging = Paging(),
 ) -> Page:
     """Open tasks of one inbox view, each with its nomination; counts per view under the same filters."""
-    if view not in TASK_VIEWS:
-        raise DomainError("invalid_view", f"view must be one of {', '.join(TASK_VIEWS)}, not {view!r}")
-    if sort not in TASK_SORTS:
-        raise DomainError("invalid_sort", f"sort must be one of {', '.join(TASK_SORTS)}, not {sort!r}")
+    _require_listing(view, TASK_VIEWS, sort, TASK_SORTS)
     with services.uow() as uow:
         session, now = uow.session, uow.clock()
         conditions = _view_conditions(principal, now)
@@ -205,7 +148,7 @@ def inbox(
         found = summaries_of(session, {task.business_key for task in tasks if task.business_key})
         items = []
         for task in tasks:
-            left, overdue = _due_state(uow, task.due_at, now)
+            left, overdue = pages.due_state(uow, task.due_at, now)
             items.append(InboxItem(TaskView.of(task), found.get(task.business_key), left, overdue))
         return Page(items, counts[view], paging.page, paging.per_page, counts)
 
@@ -219,10 +162,7 @@ def nominations(
     paging: Paging = Paging(),
 ) -> Page:
     """Nominations the principal started, watches, either (mine), or may see (visible)."""
-    if view not in NOMINATION_VIEWS:
-        raise DomainError("invalid_view", f"view must be one of {', '.join(NOMINATION_VIEWS)}, not {view!r}")
-    if sort not in NOMINATION_SORTS:
-        raise DomainError("invalid_sort", f"sort must be one of {', '.join(NOMINATION_SORTS)}, not {sort!r}")
+    _require_listing(view, NOMINATION_VIEWS, sort, NOMINATION_SORTS)
     if filters.due:
         raise DomainError("invalid_filter", "the due filter applies to tasks, not nominations")
     with services.session_factory() as session:
@@ -244,67 +184,38 @@ def nominations(
         return Page([summary_from(row) for row in rows], total, paging.page, paging.per_page)
 
 
-def nomination_detail(services: Services, principal: Principal, nomination_id: str) -> NominationDetail:
+def nomination_detail(services: Services, principal: Principal, nomination_id: str) -> pages.NominationDetail:
     with services.session_factory() as session:
-        return _nomination_detail(session, principal, nomination_id)
+        return pages.nomination_page(session, principal, nomination_id)
 
 
-def task_detail(services: Services, principal: Principal, task_id: str) -> TaskDetail:
+def task_detail(services: Services, principal: Principal, task_id: str) -> pages.TaskDetail:
     """A task as its page shows it. NotFoundError when the principal may not see it."""
     with services.uow() as uow:
-        session = uow.session
-        context = _visible_task(uow, principal, task_id)
-        task = context.task
-        nomination = _nomination_detail(session, principal, context.business_key) if context.business_key else None
-        is_open = task.state == queries.TASK_OPEN and context.instance_status == "running"
-        candidate = uow.directory.is_candidate(session, principal.id, task.candidate_role, task.org_scope)
-        can_act = is_open and (task.claimed_by == principal.id or (candidate and task.claimed_by is None))
-        left, overdue = _due_state(uow, task.due_at, uow.clock()) if is_open else (None, False)
-        return TaskDetail(
-            task=task,
-            form_schema=engine.form_schema(uow, context.definition_id, task.form),
-            nomination=nomination,
-            eligibility=_eligibility(uow, session, context.business_key) if nomination else None,
-            can_act=can_act,
-            system_step=task.element_id in SYSTEM_STEPS,
-            colleagues=_colleagues(session, task, principal.id) if can_act else [],
-            working_days_left=left,
-            overdue=overdue,
-        )
+        return pages.task_page(uow, principal, task_id)
 
 
-@dataclass(frozen=True)
-class TaskForm:
-    """What completing a task or attaching a file from it needs, without the page's extras
-    (eligibility, history): these run on every form post."""
-
-    name: str
-    nomination_id: str | None
-    schema: dict | None
+def task_nomination(services: Services, principal: Principal, task_id: str) -> str | None:
+    """The nomination a task the principal sees belongs to (None for a task of no nomination)."""
+    with services.session_factory() as session:
+        access.require_task_visible(session, principal, task_id)
+        return queries.find_task(session, task_id).business_key
 
 
-def task_form(services: Services, principal: Principal, task_id: str) -> TaskForm:
-    with services.uow() as uow:
-        context = _visible_task(uow, principal, task_id)
-        schema = engine.form_schema(uow, context.definition_id, context.task.form)
-        return TaskForm(context.task.name, context.business_key, schema)
-
-
-def _visible_task(uow, principal: Principal, task_id: str) -> queries.TaskContext:
-    access.require_task_visible(uow.session, principal, task_id)
-    context = queries.find_task(uow.session, task_id)
-    if context is None:
-        raise NotFoundError("task", task_id)
-    return context
-
-
-def instance_history(services: Services, principal: Principal, instance_id: str) -> list[HistoryEntry]:
+def instance_history(services: Services, principal: Principal, instance_id: str) -> list[pages.HistoryEntry]:
     with services.session_factory() as session:
         access.require_instance_visible(session, principal, instance_id)
-        return _history(session, [instance_id])
+        return pages.history(session, [instance_id])
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _require_listing(view: str, views: tuple[str, ...], sort: str, sorts: tuple[str, ...]) -> None:
+    if view not in views:
+        raise DomainError("invalid_view", f"view must be one of {', '.join(views)}, not {view!r}")
+    if sort not in sorts:
+        raise DomainError("invalid_sort", f"sort must be one of {', '.join(sorts)}, not {sort!r}")
 
 
 def _view_conditions(principal: Principal, now: datetime) -> dict[str, Any]:
@@ -327,12 +238,6 @@ def _due_limit(uow, due: str | None, now: datetime) -> datetime | None:
     return uow.calendar.add_working_days(now, 1 if due == "today" else 5)
 
 
-def _due_state(uow, due_at: datetime | None, now: datetime) -> tuple[int | None, bool]:
-    if due_at is None:
-        return None, False
-    return uow.calendar.working_days_left(now, due_at), due_at < now
-
-
 def _nomination_view(principal: Principal, view: str):
     visible = access.nomination_visible(principal)
     started = Nomination.created_by == principal.id
@@ -351,96 +256,6 @@ def _nomination_counts(session: Session, principal: Principal, filters: Filters)
         query = _nomination_filters(select(func.count(Nomination.id)).where(_nomination_view(principal, view)), filters)
         counts[view] = session.scalar(query)
     return counts
-
-
-def _nomination_detail(session: Session, principal: Principal, nomination_id: str) -> NominationDetail:
-    access.require_nomination(session, principal, nomination_id)
-    (summary,) = summaries_of(session, {nomination_id}).values()
-    instance_ids = session.scalars(
-        select(ProcessInstance.id)
-        .where(ProcessInstance.business_key == nomination_id)
-        .order_by(ProcessInstance.started_at)
-    ).all()
-    open_tasks = [task for instance_id in instance_ids for task in queries.open_tasks(session, instance_id=instance_id)]
-    files = [file_from(row) for row in session.execute(files_query().where(DossierFile.nomination_id == nomination_id))]
-    watching = session.get(NominationWatch, (principal.id, nomination_id)) is not None
-    return NominationDetail(
-        summary, open_tasks, files, _history(session, instance_ids), _comments(session, nomination_id), watching
-    )
-
-
-def _history(session: Session, instance_ids: list[str]) -> list[HistoryEntry]:
-    if not instance_ids:
-        return []
-    rows = session.execute(
-        select(HistoryEvent, User.full_name, HumanTask.name)
-        .outerjoin(User, User.id == HistoryEvent.actor)
-        .outerjoin(HumanTask, HumanTask.id == HistoryEvent.task_id)
-        .where(HistoryEvent.instance_id.in_(instance_ids))
-        .order_by(HistoryEvent.occurred_at, HistoryEvent.seq)
-    )
-    return [
-        HistoryEntry(
-            event.seq,
-            event.type,
-            event.occurred_at,
-            event.actor,
-            actor_name,
-            event.element_id,
-            task_name,
-            event.reason,
-            event.data or {},
-        )
-        for event, actor_name, task_name in rows
-    ]
-
-
-def _comments(session: Session, nomination_id: str) -> list[CommentEntry]:
-    review = session.execute(
-        select(ReviewComment, User.full_name)
-        .join(User, User.id == ReviewComment.author_id)
-        .where(ReviewComment.nomination_id == nomination_id)
-    )
-    notice = session.scalars(select(NoticeComment).where(NoticeComment.nomination_id == nomination_id))
-    entries = [CommentEntry("review", c.text, name, c.created_at) for c, name in review]
-    entries += [CommentEntry("notice", c.text, None, c.received_at, c.resolution) for c in notice]
-    return sorted(entries, key=lambda entry: entry.at)
-
-
-def _eligibility(uow, session: Session, nomination_id: str):
-    nomination = session.get(Nomination, nomination_id)
-    try:
-        return eligibility.check_eligibility(
-            uow,
-            uow.runtime.evaluator,
-            nomination.rule_set_id,
-            nomination.award_code,
-            person_id=nomination.person_id,
-            unit_id=None if nomination.person_id else nomination.nominee_unit_id,
-            year=nomination.achievement_year,
-            as_of=today(uow),
-        )
-    except (DomainError, engine.EngineError):
-        return None  # shown as "cannot be checked"; appraisal refuses with the reason
-
-
-def _colleagues(session: Session, task: TaskView, actor: str) -> list[Colleague]:
-    """Active users holding the task's role in its scope (or everywhere), except the actor."""
-    if task.candidate_role is None:
-        return []
-    rows = session.execute(
-        select(User.id, User.full_name)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(
-            User.active.is_(True),
-            User.id != actor,
-            RoleAssignment.role == task.candidate_role,
-            or_(RoleAssignment.scope.is_(None), RoleAssignment.scope == task.org_scope),
-        )
-        .distinct()
-        .order_by(User.full_name)
-    )
-    return [Colleague(*row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,12 @@ commits, so the domain rows and the engine step land together."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import ColumnElement, select
 
 import engine
-from engine import StepResult, TaskNotFoundError, UnitOfWork, queries
-from engine import TASK_OPEN
+from engine import TASK_OPEN, StepResult, TaskNotFoundError, UnitOfWork, queries
 from engine.models import HumanTask, ProcessInstance
 
 from ..awards import eligibility
@@ -49,14 +48,14 @@ def complete_step(
     uow: UnitOfWork,
     actor: str,
     task_id: str,
-    data: dict[str, Any] | None = None,
+    data: dict[str, Any] | Callable[[dict | None], dict[str, Any]] | None = None,
     *,
     visible: ColumnElement[bool] | None = None,
 ) -> StepResult:
     """Complete a user task of a nomination (or of its revocation) after the domain's checks.
-    `visible`, a condition over the task and its nomination (a user's record-level scope), is
-    read in the same query as the task: a task that fails it is not found."""
-    data = dict(data or {})
+    `data` is the task's input, or a function from the task's form schema to it (an HTML form is
+    read by its schema). `visible`, a condition over the task and its nomination (a user's
+    record-level scope), is read in the same query as the task: a task that fails it is not found."""
     query = (
         queries.task_context_query(Nomination)
         .join(Nomination, Nomination.id == ProcessInstance.business_key)
@@ -69,6 +68,9 @@ def complete_step(
     element = context.task.element_id
     if element in SYSTEM_STEPS:
         raise DomainError("system_step", f"task {task_id} is completed by recording the council's tally")
+    if callable(data):
+        data = data(engine.form_schema(uow, context.definition_id, context.task.form))
+    data = dict(data or {})
     if context.process_id == REVOCATION_PROCESS:
         return _revocation_step(uow, actor, nomination, context, data)
     facts = _checks_and_facts(uow, actor, nomination, context, data)
@@ -160,7 +162,19 @@ def _appraisal(uow, actor, nomination, data) -> dict[str, Any]:
     user = uow.session.get(User, actor)
     if user is not None and user.unit_id in (nomination.nominee_unit_id, nomination.nominating_unit_id):
         raise DomainError("appraiser_conflict", f"{actor} may not appraise a nomination of their own unit")
-    report = eligibility.check_eligibility(
+    report = nominee_eligibility(uow, nomination)
+    if data.get("recommend") and not report.eligible:
+        failing = ", ".join(f"{c.code}: {c.reason}" for c in report.criteria if c.status != "met")
+        raise DomainError("nominee_ineligible", f"the nominee does not meet every criterion ({failing})")
+    return {
+        "eligible": report.eligible,
+        "eligibility": [{"criterion": c.code, "status": c.status, "reason": c.reason} for c in report.criteria],
+    }
+
+
+def nominee_eligibility(uow: UnitOfWork, nomination: Nomination) -> eligibility.EligibilityReport:
+    """The eligibility check of a nomination's nominee for its award, as of today."""
+    return eligibility.check_eligibility(
         uow,
         uow.runtime.evaluator,
         nomination.rule_set_id,
@@ -170,13 +184,6 @@ def _appraisal(uow, actor, nomination, data) -> dict[str, Any]:
         year=nomination.achievement_year,
         as_of=today(uow),
     )
-    if data.get("recommend") and not report.eligible:
-        failing = ", ".join(f"{c.code}: {c.reason}" for c in report.criteria if c.status != "met")
-        raise DomainError("nominee_ineligible", f"the nominee does not meet every criterion ({failing})")
-    return {
-        "eligible": report.eligible,
-        "eligibility": [{"criterion": c.code, "status": c.status, "reason": c.reason} for c in report.criteria],
-    }
 
 
 def _require_no_restriction(uow: UnitOfWork, nomination: Nomination) -> None:
