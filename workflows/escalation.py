@@ -4,8 +4,7 @@ the task's stage, the reassignment); this adds the notifications, in the same tr
 from __future__ import annotations
 
 import engine
-from engine import UnitOfWork
-from engine import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMINDER
+from engine import ESCALATION_STAGE, JOB_DUE, JOB_ESCALATE, JOB_REMINDER, UnitOfWork
 from engine.models import TimerJob
 
 from .nominations.summaries import summaries_of
@@ -53,27 +52,13 @@ def _record_reassignment(uow: UnitOfWork, job: TimerJob, escalation: engine.Esca
     task = escalation.task
     role, scope = escalation.reassigned_to
     due = task.due_at.isoformat() if task.due_at else "-"
-    log.record(
+    log.record_reassignment(
         uow.session,
         actor=log.SYSTEM_ACTOR,
-        action=log.REASSIGN,
-        subject_type="instance",
-        subject_id=task.instance_id,
+        task=task,
         reason=f"escalation ladder: {ESCALATION_STAGE[job.kind]} (task {task.element_id} due {due})",
-        old={
-            "task_id": task.id,
-            "task": task.element_id,
-            "candidate_role": task.candidate_role,
-            "org_scope": task.org_scope,
-            "claimed_by": task.claimed_by,
-        },
-        new={
-            "task_id": task.id,
-            "task": task.element_id,
-            "candidate_role": role,
-            "org_scope": scope,
-            "claimed_by": None,
-        },
+        old={"candidate_role": task.candidate_role, "org_scope": task.org_scope, "claimed_by": task.claimed_by},
+        new={"candidate_role": role, "org_scope": scope, "claimed_by": None},
         at=uow.clock(),
     )
 

@@ -90,7 +90,7 @@ def test_a_changed_time_limit_is_deployed_as_version_2_and_new_instances_run_it(
     # A nomination created now starts on version 2, whose appraisal step has 12 working days.
     app_services = live_server.services
     with app_services.session_factory() as session:
-        (entry,) = log.entries(session, subject_type="process", subject_id="nomination", limit=10)
+        (entry,) = log.entries(session, log.Filters(subject_type="process", subject_id="nomination"), limit=10)
     assert (entry.action, entry.actor, entry.reason) == (
         log.PROCESS_DEPLOY,
         DESIGNER,

@@ -49,7 +49,7 @@ API = "/api/v1/designer"
 def logged(services, **filters) -> list[log.Operation]:
     """Every entry, oldest first."""
     with services.session_factory() as session:
-        return list(reversed(log.entries(session, limit=1000, **filters)))
+        return list(reversed(log.entries(session, log.Filters(**filters), limit=1000)))
 
 
 def the_entry(services, **filters) -> log.Operation:

@@ -91,7 +91,7 @@ def operations():
         filters, page = _filters(args), _page_number(args.get("page"))
     except FilterError as error:
         return _render(Page([], 0, 1, PER_PAGE), args, error), 400
-    return _render(audit_queries.operation_page(services(current_app), page=page, per_page=PER_PAGE, **filters), args)
+    return _render(audit_queries.operation_page(services(current_app), filters, page=page, per_page=PER_PAGE), args)
 
 
 def _render(page: Page, args: dict, error: FilterError | None = None) -> str:
@@ -106,8 +106,8 @@ def _render(page: Page, args: dict, error: FilterError | None = None) -> str:
     )
 
 
-def _filters(args: dict) -> dict:
-    """The query's filters for workflows.operations.log.entries. Dates are whole days in the
+def _filters(args: dict) -> log.Filters:
+    """The query's filters of the operation log. Dates are whole days in the
     app's time zone, both ends included. Raises FilterError."""
     action, subject_type = args.get("action") or None, args.get("subject_type") or None
     if action is not None and action not in log.ACTIONS:
@@ -118,14 +118,14 @@ def _filters(args: dict) -> dict:
     if first and last and first > last:
         raise FilterError("from", gettext("The first day comes after the last."))
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return {
-        "actor": (args.get("actor") or "").strip() or None,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": (args.get("subject") or "").strip() or None,
-        "since": datetime.combine(first, time(), zone) if first else None,
-        "until": datetime.combine(last + timedelta(days=1), time(), zone) if last else None,
-    }
+    return log.Filters(
+        actor=(args.get("actor") or "").strip() or None,
+        action=action,
+        subject_type=subject_type,
+        subject_id=(args.get("subject") or "").strip() or None,
+        since=datetime.combine(first, time(), zone) if first else None,
+        until=datetime.combine(last + timedelta(days=1), time(), zone) if last else None,
+    )
 
 
 def _date(args: dict, name: str) -> date | None:

@@ -14,17 +14,17 @@ import engine
 from engine import VerificationReport
 from engine.models import HistoryEvent
 
-from ..operations.log import LogVerification, count, entries, verify
+from ..operations.log import Filters, LogVerification, count, entries, verify
 from ..paging import Page
 from ..uow import Services
 
 
-def operation_page(services: Services, *, page: int = 1, per_page: int = 50, **filters) -> Page:
-    """One page of entries, newest first, with the filters of `entries`."""
+def operation_page(services: Services, filters: Filters = Filters(), *, page: int = 1, per_page: int = 50) -> Page:
+    """One page of the entries `filters` selects, newest first."""
     page, per_page = max(1, page), min(max(1, per_page), 200)
     with services.session_factory() as session:
-        total = count(session, **filters)
-        items = entries(session, limit=per_page, offset=(page - 1) * per_page, **filters)
+        total = count(session, filters)
+        items = entries(session, filters, limit=per_page, offset=(page - 1) * per_page)
     return Page(items, total, page, per_page)
 
 

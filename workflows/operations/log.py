@@ -175,39 +175,63 @@ def entry_hash(entry: dict | Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def record_reassignment(session: Session, *, actor: str, task, reason: str, old: dict, new: dict, at: datetime) -> int:
+    """`record` a task handed to others, by a reviewer or the escalation ladder: the subject is its
+    instance, `old` and `new` who held it (the task's id and element are added to both)."""
+    which = {"task_id": task.id, "task": task.element_id}
+    return record(
+        session,
+        actor=actor,
+        action=REASSIGN,
+        subject_type="instance",
+        subject_id=task.instance_id,
+        reason=reason,
+        old=which | old,
+        new=which | new,
+        at=at,
+    )
+
+
 _HASHED = ("id", "at", "actor", "action", "subject_type", "subject_id", "reason", "old", "new", "prev_hash")
 
 
-def entries(
-    session: Session,
-    *,
-    subject_type: str | None = None,
-    subject_id: str | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int,
-    offset: int = 0,
-) -> list[Operation]:
-    """Entries newest first, filtered: `since` inclusive, `until` exclusive."""
-    query = _filtered(select(OperationEntry), subject_type, subject_id, actor, action, since, until)
-    rows = session.scalars(query.order_by(OperationEntry.id.desc()).limit(limit).offset(offset))
-    return [_operation(row) for row in rows]
+@dataclass(frozen=True)
+class Filters:
+    """Which entries to read: each field given must match; `since` inclusive, `until` exclusive."""
+
+    subject_type: str | None = None
+    subject_id: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query):
+        conditions = [
+            column == value
+            for column, value in (
+                (OperationEntry.subject_type, self.subject_type),
+                (OperationEntry.subject_id, self.subject_id),
+                (OperationEntry.actor, self.actor),
+                (OperationEntry.action, self.action),
+            )
+            if value
+        ]
+        if self.since is not None:
+            conditions.append(OperationEntry.at >= self.since)
+        if self.until is not None:
+            conditions.append(OperationEntry.at < self.until)
+        return query.where(*conditions)
 
 
-def count(
-    session: Session,
-    *,
-    subject_type: str | None = None,
-    subject_id: str | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> int:
-    query = _filtered(select(func.count(OperationEntry.id)), subject_type, subject_id, actor, action, since, until)
-    return session.scalar(query)
+def entries(session: Session, filters: Filters = Filters(), *, limit: int, offset: int = 0) -> list[Operation]:
+    """Entries newest first."""
+    query = filters.apply(select(OperationEntry)).order_by(OperationEntry.id.desc()).limit(limit).offset(offset)
+    return [_operation(row) for row in session.scalars(query)]
+
+
+def count(session: Session, filters: Filters = Filters()) -> int:
+    return session.scalar(filters.apply(select(func.count(OperationEntry.id))))
 
 
 def verify(session: Session) -> LogVerification:
@@ -245,24 +269,6 @@ def _json_value(value: Any) -> Any:
     """The value as JSON gives it back (what both databases store and return, so that the hash
     computed now is the hash recomputed from the stored row)."""
     return None if value is None else json.loads(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def _filtered(query, subject_type, subject_id, actor, action, since, until):
-    conditions = [
-        column == value
-        for column, value in (
-            (OperationEntry.subject_type, subject_type),
-            (OperationEntry.subject_id, subject_id),
-            (OperationEntry.actor, actor),
-            (OperationEntry.action, action),
-        )
-        if value
-    ]
-    if since is not None:
-        conditions.append(OperationEntry.at >= since)
-    if until is not None:
-        conditions.append(OperationEntry.at < until)
-    return query.where(*conditions)
 
 
 def _operation(row: OperationEntry) -> Operation:
