@@ -8,9 +8,10 @@ import gc
 import json
 import json.scanner
 import multiprocessing
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import String, Text, cast, create_engine, select, type_coerce
 from sqlalchemy import event as sqlalchemy_event
@@ -88,12 +89,8 @@ def verify_all(session: Session, *, exported: Iterable[Any] | None = None, worke
     url = session.get_bind().url
     if workers > 1 and not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
         address = url.render_as_string(hide_password=False)
-        database = _reader(address)
-        try:
-            with database.connect() as connection:
-                return _verify(connection, exported, workers, address)
-        finally:
-            database.dispose()
+        with _reading(address) as connection:
+            return _verify(connection, exported, workers, address)
     return _verify(session.connection(**_snapshot(session)), exported, 1, None)
 
 
@@ -385,6 +382,17 @@ def _verify_in_processes(connection: Connection, url: str, workers: int, wanted:
         return pool.starmap(_verify_range_at, tasks)
 
 
+@contextmanager
+def _reading(url: str) -> Iterator[Connection]:
+    """A connection of its own to `url`, for long reads (its engine disposed afterwards)."""
+    database = _reader(url)
+    try:
+        with database.connect() as connection:
+            yield connection
+    finally:
+        database.dispose()
+
+
 def _reader(url: str):
     """An engine for long reads that takes no write lock: one snapshot per transaction."""
     database = create_engine(url, poolclass=NullPool)
@@ -404,9 +412,5 @@ def _reader(url: str):
 
 def _verify_range_at(url: str, lo: str | None, hi: str | None, wanted: dict) -> _RangeResult:
     """`_verify_range` in a worker process, on its own connection and snapshot."""
-    database = _reader(url)
-    try:
-        with database.connect() as connection:
-            return _verify_range(connection, lo, hi, wanted)
-    finally:
-        database.dispose()
+    with _reading(url) as connection:
+        return _verify_range(connection, lo, hi, wanted)
