@@ -44,7 +44,8 @@ from workflows.demo import province as demo
 from workflows.demo.services import load_demo
 from workflows.nominations import creation, steps
 from workflows.nominations.models import Campaign, Nomination
-from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Person
+from workflows.nominees import people
+from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating
 from workflows.org.models import Bloc, BlocMember, Jurisdiction, RoleAssignment, Unit, User
 
 from . import throwaway_postgres
@@ -72,8 +73,9 @@ def candidate(services) -> str:
     person_id = str(uuid.uuid4())
     with services.uow() as uow:
         session = uow.session
-        session.add(Person(id=person_id, full_name="Nguyễn Văn Thử", unit_id="SO_Y_TE", recruited_on=date(2012, 9, 1)))
-        session.flush()
+        people.add_person(
+            session, person_id=person_id, full_name="Nguyễn Văn Thử", unit_id="SO_Y_TE", recruited_on=date(2012, 9, 1)
+        )
         for year in (2020, 2021, 2022):
             session.add(PerformanceRating(person_id=person_id, year=year, rating="HTXSNV"))
         for year in (2021, 2022):

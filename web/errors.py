@@ -26,7 +26,7 @@ from engine import (
     TaskNotAllowedError,
     TaskNotFoundError,
 )
-from workflows.errors import DomainError, ForbiddenError, NotFoundError
+from workflows.errors import DomainError, DuplicateNominationError, ForbiddenError, NotFoundError
 
 from .messages import domain_message, engine_message
 
@@ -45,6 +45,7 @@ STATUS = {
     InvalidStateError: 409,
     NotFoundError: 404,
     ForbiddenError: 403,
+    DuplicateNominationError: 409,
 }
 
 

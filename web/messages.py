@@ -42,6 +42,10 @@ MESSAGES = {
     "unknown_campaign": lazy_gettext("This campaign does not exist or is outside your scope."),
     "unknown_route": lazy_gettext("This route does not exist: choose the yearly merit review or an ad hoc award."),
     "not_unit_officer": lazy_gettext("Only an emulation officer of the nominating unit creates its nominations."),
+    "duplicate_nomination": lazy_gettext("This nominee already has a nomination for this award and year."),
+    "nominee_outside_unit": lazy_gettext(
+        "A unit nominates the people who worked in it during the year, and itself as a collective."
+    ),
     "wrong_subject": lazy_gettext("An individual award is proposed for a person, a collective award for a unit."),
     "unknown_person": lazy_gettext("This person was not found."),
     "unknown_unit": lazy_gettext("This unit was not found."),

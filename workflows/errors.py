@@ -17,6 +17,14 @@ class NotFoundError(DomainError):
         super().__init__("not_found", f"no {kind} {record_id}")
 
 
+class DuplicateNominationError(DomainError):
+    """The subject already has an open nomination for this award and achievement year."""
+
+    def __init__(self, existing_id: str):
+        super().__init__("duplicate_nomination", f"already nominated: nomination {existing_id}")
+        self.details = {"nomination_id": existing_id}
+
+
 class ForbiddenError(DomainError):
     """The user sees the record but may not do this to it."""
 
@@ -62,6 +70,8 @@ ERROR_CODES: dict[str, str] = {
     "unknown_campaign": "no campaign with this id among those the user may see",
     "unknown_route": "the route is not one of the known routes (merit, ad hoc)",
     "not_unit_officer": "only an emulation officer of the nominating unit creates its nominations",
+    "duplicate_nomination": "the nominee already has an open nomination for this award and year",
+    "nominee_outside_unit": "a unit nominates the people it employed during the year and itself as a collective",
     "wrong_subject": "an individual award needs a person and a collective award a unit, not the other",
     "unknown_person": "no person with this id (the nominee)",
     "unknown_unit": "no unit with this id (the nominee)",

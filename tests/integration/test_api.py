@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from web.extensions import services
 from workflows.accounts import services as accounts
 from workflows.accounts.models import AuthToken
 from workflows.demo import province as demo
+from workflows.nominees import people
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
@@ -135,16 +136,51 @@ def demo_person_name(person_id: str) -> str:
     return nominee.full_name
 
 
-def new_nomination(api: Api) -> dict:
-    """A fresh LDTT nomination of SO_Y_TE, at its draft task (of a nominee no demo nomination has)."""
-    body = {
+def new_nurse(api: Api) -> str:
+    """A nurse of SO_Y_TE no nomination has yet: a person has one nomination per award and year,
+    and the module's tests share one database."""
+    person_id = str(uuid.uuid4())
+    with services(api.app).uow() as uow:
+        people.add_person(
+            uow.session,
+            person_id=person_id,
+            full_name="Điều dưỡng mới",
+            unit_id="SO_Y_TE",
+            recruited_on=date(2020, 3, 1),
+        )
+        uow.commit()
+    return person_id
+
+
+def nomination_body(person_id: str) -> dict:
+    """An LDTT nomination of SO_Y_TE for the demo campaign."""
+    return {
         "campaign_id": demo.CAMPAIGN,
         "award_code": "LDTT",
         "nominating_unit_id": "SO_Y_TE",
         "year": demo.YEAR,
-        "person_id": "nv-ldtt-moi",
+        "person_id": person_id,
     }
-    return api.ok("POST", "/nominations", "tdkt.y.te", 201, json=body)
+
+
+def new_nomination(api: Api) -> dict:
+    """A fresh LDTT nomination of SO_Y_TE, at its draft task."""
+    return api.ok("POST", "/nominations", "tdkt.y.te", 201, json=nomination_body(new_nurse(api)))
+
+
+def test_a_second_nomination_of_the_same_nominee_award_and_year_is_409_naming_the_first(api):
+    body = nomination_body(new_nurse(api))
+    first = api.ok("POST", "/nominations", "tdkt.y.te", 201, json=body)
+    refused = api.post("/nominations", "tdkt.y.te", json=body)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"] == "duplicate_nomination"
+    assert refused.get_json()["nomination_id"] == first["id"]
+
+
+def test_another_units_staff_cannot_be_nominated_over_the_api(api):
+    body = nomination_body(new_nurse(api)) | {"nominating_unit_id": "SO_TAI_CHINH"}
+    refused = api.post("/nominations", "tdkt.tai.chinh", json=body)
+    assert refused.status_code == 422 and refused.get_json()["error"] == "nominee_outside_unit"
 
 
 def to_board(api: Api) -> tuple[dict, str]:

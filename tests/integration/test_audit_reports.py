@@ -71,8 +71,9 @@ def build_campaign(services, clock) -> dict[str, str]:
             )
         )
         uow.commit()
-    health, education, finance = (
+    health, other_health, education, finance = (
         bk_tinh_candidate(services),
+        bk_tinh_candidate(services),  # one nomination per person, award and year
         add_person(services, "SO_GD_DT"),
         bk_tinh_candidate(services, unit="SO_TAI_CHINH"),
     )
@@ -98,7 +99,7 @@ def build_campaign(services, clock) -> dict[str, str]:
     advance(3)
     step(services, n4, "draft_nomination", "tdkt.tai.chinh", {"summary": "Thành tích"})
 
-    n2 = nominate(services, health, "BK_TINH", "SO_Y_TE", "tdkt.y.te")
+    n2 = nominate(services, other_health, "BK_TINH", "SO_Y_TE", "tdkt.y.te")
     advance(3)
     step(services, n2, "draft_nomination", "tdkt.y.te", {"summary": "Thành tích"})
     advance(4)

@@ -21,7 +21,8 @@ from workflows.demo import province as demo
 from workflows.errors import DomainError
 from workflows.nominations import creation, steps
 from workflows.nominations.models import Nomination
-from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Person, Restriction
+from workflows.nominees import people
+from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Restriction
 from workflows.org.models import RoleAssignment
 
 COUNCIL = "HDTDKT_NAM_DINH"
@@ -44,8 +45,9 @@ def add_person(services, unit: str, *, ratings=None, titles=None, initiatives=()
     person_id = str(uuid.uuid4())
     with services.uow() as uow:
         session = uow.session
-        session.add(Person(id=person_id, full_name="Nguyễn Văn Thử", unit_id=unit, recruited_on=date(2012, 9, 1)))
-        session.flush()
+        people.add_person(
+            session, person_id=person_id, full_name="Nguyễn Văn Thử", unit_id=unit, recruited_on=date(2012, 9, 1)
+        )
         for year, rating in (ratings or {}).items():
             session.add(PerformanceRating(person_id=person_id, year=year, rating=rating))
         for year, codes in (titles or {}).items():

@@ -163,19 +163,15 @@ def test_an_unknown_task_is_404_not_500(client):
     assert "Không tìm thấy" in page(response)
 
 
+def propose_ldtt(client, token: str, nominee: str = "person:nv-ldtt-moi"):
+    """The unit officer's form for a new LDTT nomination of SO_Y_TE."""
+    form = {"campaign": "NAM_DINH_2022", "unit": "SO_Y_TE", "award": "LDTT", "nominee": nominee, "route": "merit"}
+    return client.post("/nominations/new", data={"csrf_token": token} | form)
+
+
 def claimed_draft(client, demo_app, token: str):
     """The unit officer's new nomination of nv-ldtt-moi, its draft task claimed."""
-    created = client.post(
-        "/nominations/new",
-        data={
-            "csrf_token": token,
-            "campaign": "NAM_DINH_2022",
-            "unit": "SO_Y_TE",
-            "award": "LDTT",
-            "nominee": "person:nv-ldtt-moi",
-            "route": "merit",
-        },
-    )
+    created = propose_ldtt(client, token)
     assert created.status_code == 302, page(created)
     task = open_task(demo_app, "nv-ldtt-moi", "draft_nomination")
     client.post(f"/tasks/{task.id}/claim", data={"csrf_token": token})
@@ -194,6 +190,21 @@ def test_a_nomination_goes_from_its_form_to_the_next_reviewer(client, demo_app):
     assert done.status_code == 302
     sign_in(client, "gd.y.te")
     assert open_task(demo_app, "nv-ldtt-moi", "sign_nomination").id in page(client.get("/?view=claimable"))
+
+
+def test_a_second_nomination_of_the_same_person_is_refused_on_the_page(client, demo_app):
+    token = sign_in(client, "tdkt.y.te")
+    assert propose_ldtt(client, token).status_code == 302
+    again = propose_ldtt(client, token)
+    assert again.status_code == 422
+    assert "đã có hồ sơ đề nghị hình thức khen thưởng này" in page(again)
+
+
+def test_a_person_of_another_unit_is_refused_on_the_page(client, demo_app):
+    token = sign_in(client, "tdkt.y.te")
+    refused = propose_ldtt(client, token, nominee="person:cb-hai_hau-1")
+    assert refused.status_code == 422, page(refused)
+    assert "Đơn vị chỉ đề nghị khen thưởng cho cá nhân công tác tại đơn vị" in page(refused)
 
 
 class Transactions:

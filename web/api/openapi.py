@@ -37,7 +37,11 @@ ERRORS = {
         "lacks its CSRF token.",
     ),
     "404": ("NotFound", "No such record, or it is outside the caller's scope."),
-    "409": ("Conflict", "Changed by someone else meanwhile: read it again and retry."),
+    "409": (
+        "Conflict",
+        "Changed by someone else meanwhile: read it again and retry; or, for a new nomination, the nominee already "
+        "has one open for that award and year (`nomination_id`).",
+    ),
     "413": ("TooLarge", "The file is larger than the upload limit."),
     "422": ("Unprocessable", "Refused by a rule of the award domain (see `error`) or by the task's form (`fields`)."),
     "429": ("Locked", "Too many failed sign-ins: the account is locked for a while."),

@@ -171,6 +171,9 @@ class ErrorSchema(Schema):
         values=fields.Raw(),
         metadata={"description": "Per field: what is wrong with it (bad requests and task data)."},
     )
+    nomination_id = fields.String(
+        metadata={"description": "With duplicate_nomination: the nominee's open nomination for that award and year."}
+    )
 
 
 class TokenSchema(Schema):

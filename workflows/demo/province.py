@@ -14,13 +14,13 @@ from engine import UnitOfWork
 from ..accounts.passwords import hash_password
 from ..awards.catalogue import install_rule_set
 from ..nominations.models import Campaign
+from ..nominees import people
 from ..nominees.models import (
     SUBJECT_PERSON,
     SUBJECT_UNIT,
     AchievementRecord,
     Initiative,
     PerformanceRating,
-    Person,
     Restriction,
 )
 from ..org.models import (
@@ -387,10 +387,13 @@ def _add_histories(uow: UnitOfWork) -> None:
     """Nominee histories (DOMAIN.md awards) and the staff behind the collective awards."""
     session = uow.session
     for nominee in NOMINEES:
-        session.add(
-            Person(id=nominee.id, full_name=nominee.full_name, unit_id=nominee.unit, recruited_on=nominee.recruited_on)
+        people.add_person(
+            session,
+            person_id=nominee.id,
+            full_name=nominee.full_name,
+            unit_id=nominee.unit,
+            recruited_on=nominee.recruited_on,
         )
-        session.flush()
         session.add_all(PerformanceRating(person_id=nominee.id, year=y, rating=r) for y, r in nominee.ratings.items())
         session.add_all(
             AchievementRecord(subject_kind=SUBJECT_PERSON, subject_id=nominee.id, year=y, award_code=code)
@@ -413,15 +416,13 @@ def _add_histories(uow: UnitOfWork) -> None:
     for unit, staff in UNIT_STAFF.items():
         for number, (rating, titles) in enumerate(staff, start=1):
             person_id = f"cb-{unit.lower()}-{number}"
-            session.add(
-                Person(
-                    id=person_id,
-                    full_name=f"Cán bộ {number} {UNITS[unit]}",
-                    unit_id=unit,
-                    recruited_on=date(2015, 1, 1),
-                )
+            people.add_person(
+                session,
+                person_id=person_id,
+                full_name=f"Cán bộ {number} {UNITS[unit]}",
+                unit_id=unit,
+                recruited_on=date(2015, 1, 1),
             )
-            session.flush()
             session.add(PerformanceRating(person_id=person_id, year=YEAR, rating=rating))
             session.add_all(
                 AchievementRecord(subject_kind=SUBJECT_PERSON, subject_id=person_id, year=YEAR, award_code=code)

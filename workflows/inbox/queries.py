@@ -304,13 +304,10 @@ def nomination_choices(services: Services, principal: Principal) -> NominationCh
         persons = session.scalars(
             select(Person).where(Person.unit_id.in_(officer_units)).order_by(Person.full_name)
         ).all()
-        collectives = session.scalars(
-            select(Unit).where(Unit.jurisdiction_id.in_(jurisdictions)).order_by(Unit.name)
-        ).all()
         return NominationChoices(
             [CampaignChoice(c.id, c.name, c.year) for c in campaigns],
             sorted(award_choices.values(), key=lambda c: c.label),
             [Choice(u.id, u.name) for u in units],
             [Choice(p.id, p.full_name) for p in persons],
-            [Choice(u.id, u.name) for u in collectives],
+            [Choice(u.id, u.name) for u in units],  # a unit nominates itself as a collective
         )

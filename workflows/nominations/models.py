@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import UTCDateTime
@@ -44,8 +44,34 @@ class Campaign(DomainBase):
     submission_deadline: Mapped[date | None] = mapped_column(Date)
 
 
+# A nomination is closed when rejected or revoked; any other (a decided one too) is the subject's
+# one nomination for that award and year (the partial unique indexes of Nomination).
+CLOSED_STATUSES = ("REJECTED", "REVOKED")
+_OPEN = "status NOT IN ('REJECTED', 'REVOKED')"
+
+
 class Nomination(DomainBase):
     __tablename__ = "nomination"
+    __table_args__ = (
+        Index(
+            "uq_nomination_open_person",
+            "person_id",
+            "award_code",
+            "achievement_year",
+            unique=True,
+            sqlite_where=text(f"person_id IS NOT NULL AND {_OPEN}"),
+            postgresql_where=text(f"person_id IS NOT NULL AND {_OPEN}"),
+        ),
+        Index(
+            "uq_nomination_open_unit",
+            "nominee_unit_id",
+            "award_code",
+            "achievement_year",
+            unique=True,
+            sqlite_where=text(f"person_id IS NULL AND {_OPEN}"),
+            postgresql_where=text(f"person_id IS NULL AND {_OPEN}"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaign.id"), index=True)

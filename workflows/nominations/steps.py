@@ -17,6 +17,7 @@ from ..awards import eligibility
 from ..calendar.vietnam import LOCAL_TIME, today
 from ..decisions import numbering
 from ..errors import DomainError
+from ..nominees import register
 from ..nominees.models import SUBJECT_PERSON, SUBJECT_UNIT
 from ..org.models import User, jurisdiction_scope
 from .models import Campaign, Nomination, NoticeComment
@@ -123,6 +124,7 @@ def _revocation_step(uow, actor, nomination, context, data) -> StepResult:
             uow, nomination.decision_id, ground, signed_by=actor, signed_on=today(uow), note=data.get("reason")
         )
         facts = {"revocation_decision": revoking.code}
+        register.revoke_decision(uow, nomination.decision_id, revoking)
         nomination.status = "REVOKED"
     return engine.complete_task(uow, context.task.id, actor, data, facts=facts)
 
@@ -150,6 +152,8 @@ def _checks_and_facts(uow, actor, nomination, context, data) -> dict[str, Any]:
             uow, campaign.jurisdiction_id, "award", signed_by=actor, signed_on=today(uow)
         )
         nomination.decision_id = decision.id
+        award = eligibility.award_of(uow, nomination.rule_set_id, nomination.award_code)
+        register.record_decision(uow, nomination, award.decider_level, decision)
         return {"decision_code": decision.code}
     if element == "notify_rejection" and not nomination.rejection_reason:
         raise DomainError("reason_required", "a rejection is notified with its reasons")

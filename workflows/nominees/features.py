@@ -174,6 +174,7 @@ def unit_features(session: Session, unit_id: str, year: int, as_of: date) -> dic
             AchievementRecord.subject_id.in_(members.scalar_subquery()),
             AchievementRecord.year == year,
             AchievementRecord.counts_for_merit.is_(True),
+            AchievementRecord.revoked_on.is_(None),
         )
     ):
         member_titles[person_id].add(code)
@@ -222,6 +223,7 @@ def _titles(session: Session, subject_kind: str, subject_id: str, year: int) -> 
             AchievementRecord.subject_id == subject_id,
             AchievementRecord.year <= year,
             AchievementRecord.counts_for_merit.is_(True),
+            AchievementRecord.revoked_on.is_(None),
         )
     ):
         titles[record_year].add(code)
@@ -260,6 +262,7 @@ def _other_bloc_leader(session: Session, unit_id: str, year: int) -> bool | None
             AchievementRecord.year == year,
             AchievementRecord.award_code == BLOC_LEADER,
             AchievementRecord.counts_for_merit.is_(True),
+            AchievementRecord.revoked_on.is_(None),
         )
         .limit(1)
     )

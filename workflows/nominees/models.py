@@ -17,7 +17,8 @@ RESTRICTION_KINDS = ("discipline", "investigation", "inspection", "complaint")
 
 
 class Person(DomainBase):
-    """A civil servant or worker who can be nominated (not necessarily a user of thidua)."""
+    """A civil servant or worker who can be nominated (not necessarily a user of thidua).
+    `unit_id` is where they work now; where they worked when is their Employment."""
 
     __tablename__ = "person"
 
@@ -27,9 +28,26 @@ class Person(DomainBase):
     recruited_on: Mapped[date] = mapped_column(Date)
 
 
+class Employment(DomainBase):
+    """A period a person worked in a unit (`ended_on` None: still there). A unit nominates the
+    people it employed during the achievement year."""
+
+    __tablename__ = "employment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
 class AchievementRecord(DomainBase):
-    """A title or commendation a person or unit received in a year. Ad hoc and thematic awards
-    do not count towards merit awards [Decree 98/2023, Art. 4]."""
+    """The award register (sổ khen thưởng): a title or commendation a person or unit received for
+    a year. A signed decision writes one per awardee (with its number, date and decider level);
+    older awards are imported (no decision here); a revoked decision's records stay, marked
+    revoked, and count for nothing. Ad hoc and thematic awards do not count towards merit awards
+    [Law 06/2022 and its decrees; see the rule set]."""
 
     __tablename__ = "achievement_record"
 
@@ -39,6 +57,13 @@ class AchievementRecord(DomainBase):
     year: Mapped[int] = mapped_column(Integer)
     award_code: Mapped[str] = mapped_column(String(30))
     counts_for_merit: Mapped[bool] = mapped_column(default=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"), index=True)
+    decision_code: Mapped[str | None] = mapped_column(String(60))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decider_level: Mapped[str | None] = mapped_column(String(30))
+    nomination_id: Mapped[str | None] = mapped_column(ForeignKey("nomination.id"))
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    revoked_by: Mapped[str | None] = mapped_column(String(60))  # the revoking decision's code
 
 
 class PerformanceRating(DomainBase):
