@@ -46,3 +46,26 @@ def test_storage_migrations_keep_snapshots_and_fill_task_business_keys(review):
     assert keys == ["R-1"]
     with review.session_factory() as session:
         assert session.get(ProcessInstance, started.instance_id).snapshot == snapshot
+
+
+def test_the_register_migration_records_the_decisions_already_signed(province):
+    """0012 writes an achievement record for each decision signed before it (the demo signed one),
+    and employment from each person's current unit; down to 0011 and up again on both databases."""
+    with province.database.begin() as connection:
+        command.downgrade(alembic_config(connection), "0011")
+        decided = connection.execute(
+            text("SELECT id, person_id, award_code, decision_id FROM nomination WHERE decision_id IS NOT NULL")
+        ).all()
+    assert decided
+    upgrade_database(province.database)
+    with province.database.connect() as connection:
+        recorded = connection.execute(
+            text(
+                "SELECT nomination_id, subject_id, award_code, decision_id FROM achievement_record WHERE decision_id IS NOT NULL"
+            )
+        ).all()
+        people, employed = (
+            connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() for table in ("person", "employment")
+        )
+    assert sorted(map(tuple, recorded)) == sorted(map(tuple, decided))
+    assert people == employed
