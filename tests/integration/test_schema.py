@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from engine.models import ProcessInstance
-from web.database import SCHEMA, alembic_config, upgrade_database
+from web.database import SCHEMA, alembic_config, migrating, upgrade_database
 from workflows.processes import services as ps
 
 
@@ -51,7 +51,7 @@ def test_storage_migrations_keep_snapshots_and_fill_task_business_keys(review):
 def test_the_register_migration_records_the_decisions_already_signed(province):
     """0012 writes an achievement record for each decision signed before it (the demo signed one),
     and employment from each person's current unit; down to 0011 and up again on both databases."""
-    with province.database.begin() as connection:
+    with migrating(province.database) as connection:
         command.downgrade(alembic_config(connection), "0011")
         decided = connection.execute(
             text("SELECT id, person_id, award_code, decision_id FROM nomination WHERE decision_id IS NOT NULL")
