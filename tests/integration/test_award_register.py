@@ -1,7 +1,8 @@
 """The award register and honest nominations, on the demo province (SQLite and PostgreSQL): a
 signed decision writes the awardee's record, which next year's eligibility reads, and a revoked
-one stops counting; a nominee has one open nomination per award and year; a unit nominates only
-the people it employed during the year, and itself as a collective."""
+one stops counting; a merged unit keeps its predecessors' awards and members; a nominee has one
+open nomination per award and year; a unit nominates only the people it employed during the year,
+and itself as a collective."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from workflows.demo import province as demo
 from workflows.errors import DomainError, DuplicateNominationError
 from workflows.nominations import creation, steps
 from workflows.nominations.models import Nomination
-from workflows.nominees.features import person_features
+from workflows.nominees import people
+from workflows.nominees.features import person_features, unit_features
 from workflows.nominees.models import AchievementRecord, Employment
+from workflows.org.models import Unit, UnitSuccession
 
 AS_OF = date(2023, 12, 1)
 
@@ -146,3 +149,47 @@ def test_a_unit_cannot_nominate_another_collective(province):
             unit_id="SO_GD_DT",
         )
     assert refused.value.code == "nominee_outside_unit"
+
+
+def test_a_merged_unit_keeps_its_predecessors_awards_and_members(province):
+    """Nam Trực (2024) merged into a new commune in 2025, which merged again in 2026: the newest
+    unit's 2024 history is Nam Trực's, its Cờ and its members alike."""
+    with province.uow() as uow:
+        session = uow.session
+        session.add_all(
+            [
+                Unit(id="NAM_TRUC", name="Xã Nam Trực", jurisdiction_id=demo.PROVINCE, valid_to=date(2025, 6, 30)),
+                Unit(id="NAM_MOI", name="Xã Nam Mới", jurisdiction_id=demo.PROVINCE, valid_from=date(2025, 7, 1)),
+                Unit(id="NAM_HOP", name="Xã Nam Hợp", jurisdiction_id=demo.PROVINCE, valid_from=date(2026, 1, 1)),
+            ]
+        )
+        session.flush()
+        for number in (1, 2):
+            people.add_person(
+                session,
+                person_id=f"nam-truc-{number}",
+                full_name=f"Cán bộ {number} xã Nam Trực",
+                unit_id="NAM_TRUC",
+                recruited_on=date(2018, 1, 1),
+            )
+            session.add(
+                AchievementRecord(subject_kind="person", subject_id=f"nam-truc-{number}", year=2024, award_code="LDTT")
+            )
+        session.add(AchievementRecord(subject_kind="unit", subject_id="NAM_TRUC", year=2024, award_code="CO_TINH"))
+        uow.commit()
+
+    def features_2024(unit_id):
+        with province.session_factory() as session:
+            found = unit_features(session, unit_id, 2024, AS_OF)
+        return found["members"], found["ldtt_percent"], found["holds_co_tinh"]
+
+    assert features_2024("NAM_HOP") == (0, None, False)
+    with province.uow() as uow:
+        uow.session.add_all(
+            [
+                UnitSuccession(successor_id="NAM_MOI", predecessor_id="NAM_TRUC", since=date(2025, 7, 1)),
+                UnitSuccession(successor_id="NAM_HOP", predecessor_id="NAM_MOI", since=date(2026, 1, 1)),
+            ]
+        )
+        uow.commit()
+    assert features_2024("NAM_HOP") == features_2024("NAM_TRUC") == (2, 100.0, True)

@@ -13,7 +13,7 @@ from workflows.awards import eligibility as awards
 from workflows.awards.catalogue import DMN_DIR, install_rule_set
 from workflows.awards.models import Award, RuleFile
 from workflows.errors import DomainError
-from workflows.nominees import features
+from workflows.nominees import features, people
 from workflows.nominees.models import AchievementRecord, Initiative, PerformanceRating, Person, Restriction
 from workflows.org.models import Bloc, BlocMember, Jurisdiction, Unit
 
@@ -41,9 +41,19 @@ def rules_province(services):
 
 
 def add_history(services, *rows) -> None:
+    """Store the rows in order; a person enters with their first employment, as people.add_person does."""
     with services.uow() as uow:
         for row in rows:
-            uow.session.add(row)
+            if isinstance(row, Person):
+                people.add_person(
+                    uow.session,
+                    person_id=row.id,
+                    full_name=row.full_name,
+                    unit_id=row.unit_id,
+                    recruited_on=row.recruited_on,
+                )
+            else:
+                uow.session.add(row)
             uow.session.flush()
         uow.commit()
 

@@ -32,8 +32,8 @@ Person features (`person_features`):
     cstdcs_since_bk_tinh             years holding CSTDCS or higher within that run
     restricted                       an open restriction on the check date
 
-Unit features (`unit_features`); members are the people whose unit is this one (the current
-org chart: moves between units are not recorded) and who were recruited by the end of the year:
+Unit features (`unit_features`) follow the unit's lineage (workflows.org.lineage: the unit and the
+units it succeeds); members are the people employed in one of them during the year:
     members                 their number
     ldtt_percent            percentage of members holding LDTT or higher; None without members
     complete_tasks_percent  percentage of members rated HTNV or better; None while a member's
@@ -53,16 +53,18 @@ from collections.abc import Callable, Set
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
+from ..org.lineage import lineage
 from ..org.models import BlocMember, Unit
 from .models import (
     INITIATIVE_SCOPES,
     SUBJECT_PERSON,
     SUBJECT_UNIT,
     AchievementRecord,
+    Employment,
     Initiative,
     PerformanceRating,
     Person,
@@ -165,7 +167,16 @@ def unit_features(session: Session, unit_id: str, year: int, as_of: date) -> dic
     """The unit features of the module docstring. Raises DomainError `unknown_unit`."""
     if session.get(Unit, unit_id) is None:
         raise DomainError("unknown_unit", f"no unit {unit_id!r}")
-    members = select(Person.id).where(Person.unit_id == unit_id, Person.recruited_on <= date(year, 12, 31))
+    units = lineage(session, unit_id)  # a merged unit counts its predecessors' members and awards
+    members = (
+        select(Employment.person_id)
+        .where(
+            Employment.unit_id.in_(units),
+            Employment.started_on <= date(year, 12, 31),
+            or_(Employment.ended_on.is_(None), Employment.ended_on >= date(year, 1, 1)),
+        )
+        .distinct()
+    )
     count = len(session.scalars(members).all())
     member_titles: dict[str, set[str]] = defaultdict(set)
     for person_id, code in session.execute(
@@ -185,7 +196,7 @@ def unit_features(session: Session, unit_id: str, year: int, as_of: date) -> dic
     ).all()
     ldtt = sum(1 for codes in member_titles.values() if codes & LDTT_OR_HIGHER)
     completed = sum(1 for rating in ratings if rating in TASKS_COMPLETED)
-    unit_titles = _titles(session, SUBJECT_UNIT, unit_id, year).get(year, set())
+    unit_titles = _titles(session, SUBJECT_UNIT, units, year).get(year, set())
     return {
         "members": count,
         "ldtt_percent": 100 * ldtt / count if count else None,
@@ -214,13 +225,14 @@ def open_restrictions(session: Session, subject_kind: str, subject_id: str, on: 
     )
 
 
-def _titles(session: Session, subject_kind: str, subject_id: str, year: int) -> dict[int, set[str]]:
-    """Merit titles of the subject by year, up to `year`."""
+def _titles(session: Session, subject_kind: str, subject_ids: str | set[str], year: int) -> dict[int, set[str]]:
+    """Merit titles of the subject (or of a unit's lineage) by year, up to `year`."""
+    ids = {subject_ids} if isinstance(subject_ids, str) else subject_ids
     titles: defaultdict[int, set[str]] = defaultdict(set)
     for record_year, code in session.execute(
         select(AchievementRecord.year, AchievementRecord.award_code).where(
             AchievementRecord.subject_kind == subject_kind,
-            AchievementRecord.subject_id == subject_id,
+            AchievementRecord.subject_id.in_(ids),
             AchievementRecord.year <= year,
             AchievementRecord.counts_for_merit.is_(True),
             AchievementRecord.revoked_on.is_(None),

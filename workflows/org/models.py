@@ -3,9 +3,9 @@ council and its members, and users with roles scoped to a unit, a bloc or a juri
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import UTCDateTime
@@ -55,13 +55,29 @@ class Jurisdiction(DomainBase):
 
 
 class Unit(DomainBase):
-    """An organisation that proposes: a department, a commune, an enterprise."""
+    """An organisation that proposes: a department, a commune, an enterprise; `parent_id` is the
+    unit it belongs to (a sở's phòng, a ward's tổ dân phố). It exists from `valid_from` to
+    `valid_to` (None: no bound); a merger or split is told by UnitSuccession."""
 
     __tablename__ = "unit"
 
     id: Mapped[str] = mapped_column(String(50), primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     jurisdiction_id: Mapped[str] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class UnitSuccession(DomainBase):
+    """A unit that took over another (merged into it, or split from it) from `since`: the
+    successor's awards and members' counts include its predecessor's."""
+
+    __tablename__ = "unit_succession"
+
+    successor_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    predecessor_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    since: Mapped[date] = mapped_column(Date)
 
 
 class Bloc(DomainBase):
