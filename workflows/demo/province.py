@@ -84,13 +84,14 @@ class DemoUser:
     council_position: str | None = None
 
 
+# Fictional people only: no demo user bears the name of a real official.
 J = jurisdiction_scope(PROVINCE)
 USERS = [
     DemoUser("admin", "Quản trị hệ thống", "SO_NOI_VU", (("admin", J),)),
     DemoUser("thiet.ke", "Vũ Minh Đức", "SO_NOI_VU", (("designer", J),)),
     DemoUser("thanh.tra", "Đỗ Thị Hằng", "SO_NOI_VU", (("auditor", J),)),
-    DemoUser("chu.tich", "Phạm Đình Nghị", "SO_NOI_VU", (("decider", J), ("council_member", J)), "chair"),
-    DemoUser("pho.chu.tich", "Trần Lê Đoài", "SO_NOI_VU", (("council_member", J),), "vice_chair"),
+    DemoUser("chu.tich", "Đinh Quốc Khải", "SO_NOI_VU", (("decider", J), ("council_member", J)), "chair"),
+    DemoUser("pho.chu.tich", "Lương Thị Diệu Linh", "SO_NOI_VU", (("council_member", J),), "vice_chair"),
     DemoUser(
         "gd.noi.vu",
         "Ngô Thị Hoa",
