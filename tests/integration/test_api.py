@@ -24,7 +24,9 @@ from web.extensions import services
 from workflows.accounts import services as accounts
 from workflows.accounts.models import AuthToken
 from workflows.demo import province as demo
+from workflows.nominations.models import Nomination
 from workflows.nominees import people
+from workflows.nominees.models import AchievementRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = datetime(2022, 11, 1, 2, 0, tzinfo=timezone.utc)
@@ -589,3 +591,21 @@ def test_upload_keeps_the_name_nfc(api, ldtt):
 def test_refused_uploads(api, ldtt, content, filename, status, error):
     response = upload(api, ldtt, content, filename)
     assert (response.status_code, response.get_json()["error"]) == (status, error)
+
+
+def test_the_register_of_a_decided_nominee_lists_the_decision_within_scope(api):
+    with services(api.app).session_factory() as session:
+        record = session.scalars(select(AchievementRecord).where(AchievementRecord.decision_id.is_not(None))).first()
+        unit = session.get(Nomination, record.nomination_id).nominating_unit_id
+    found = api.ok("GET", f"/register/{record.subject_kind}/{record.subject_id}", "chuyen.vien.1")
+    (entry,) = [e for e in found["entries"] if e["decision_code"] == record.decision_code]
+    assert (entry["year"], entry["award_code"], entry["counts_for_merit"], entry["revoked_on"]) == (
+        record.year,
+        record.award_code,
+        record.counts_for_merit,  # the demo's decided nomination came by the ad hoc route: False
+        None,
+    )
+    outsider = "tdkt.tai.chinh" if unit != "SO_TAI_CHINH" else "tdkt.y.te"
+    assert api.get(f"/register/{record.subject_kind}/{record.subject_id}", outsider).status_code == 404
+    assert api.get("/register/person/no-such-person", "chuyen.vien.1").status_code == 404
+    assert api.get("/register/household/x", "chuyen.vien.1").status_code == 404

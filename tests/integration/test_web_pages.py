@@ -21,6 +21,7 @@ from web.extensions import services as app_services
 from web.security import SESSION_COOKIE
 from workflows.accounts.models import AuthToken
 from workflows.nominations.models import Nomination, ReviewComment
+from workflows.nominees.models import AchievementRecord
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -205,6 +206,17 @@ def test_a_person_of_another_unit_is_refused_on_the_page(client, demo_app):
     refused = propose_ldtt(client, token, nominee="person:cb-hai_hau-1")
     assert refused.status_code == 422, page(refused)
     assert "Đơn vị chỉ đề nghị khen thưởng cho cá nhân công tác tại đơn vị" in page(refused)
+
+
+def test_the_award_register_page_lists_what_a_nominee_received(client, demo_app):
+    with app_services(demo_app).session_factory() as session:
+        record = session.scalars(select(AchievementRecord).where(AchievementRecord.decision_id.is_not(None))).first()
+    sign_in(client, "chuyen.vien.1")
+    shown = client.get(f"/register/{record.subject_kind}/{record.subject_id}")
+    assert shown.status_code == 200
+    assert "Sổ khen thưởng" in page(shown) and record.decision_code in page(shown)
+    sign_in(client, "tdkt.tai.chinh")  # another unit's officer: not theirs to see
+    assert client.get(f"/register/{record.subject_kind}/{record.subject_id}").status_code == 404
 
 
 class Transactions:

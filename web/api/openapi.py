@@ -258,6 +258,27 @@ def _paths() -> dict[str, dict]:
                 ("401",),
             )
         },
+        "/api/v1/register/{subject_kind}/{subject_id}": {
+            "get": _operation(
+                "What the award register says a person or a collective received (a unit's with its predecessors')",
+                "nominations",
+                {"200": _json(schemas.RegisterSchema)},
+                parameters=[
+                    {
+                        "in": "path",
+                        "name": "subject_kind",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["person", "unit"]},
+                    },
+                    {
+                        "in": "path",
+                        "name": "subject_id",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": schemas.MAX_ID_LENGTH, "pattern": schemas.NO_NUL},
+                    },
+                ],
+            )
+        },
         "/api/v1/instances/{instance_id}/history": {
             "get": _operation(
                 "The history of a process instance",

@@ -254,6 +254,28 @@ class FileSchema(Schema):
     uploaded_at = UTCDateTime(required=True)
 
 
+class RegisterEntrySchema(Schema):
+    year = fields.Integer(required=True)
+    award_code = fields.String(required=True)
+    award_title = fields.String(allow_none=True)
+    decision_code = fields.String(allow_none=True, metadata={"description": "None: an imported or earlier record."})
+    decided_on = fields.Date(allow_none=True)
+    decider_level = fields.String(allow_none=True)
+    counts_for_merit = fields.Boolean(required=True)
+    revoked_on = fields.Date(allow_none=True)
+    revoked_by = fields.String(allow_none=True, metadata={"description": "The revoking decision's number."})
+    received_by = fields.String(
+        required=True, metadata={"description": "The subject, or the predecessor unit the award came with."}
+    )
+
+
+class RegisterSchema(Schema):
+    subject_kind = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    name = fields.String(required=True)
+    entries = fields.List(fields.Nested(RegisterEntrySchema), required=True)
+
+
 class HistoryEntrySchema(Schema):
     seq = fields.Integer(required=True)
     type = fields.String(required=True)

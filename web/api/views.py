@@ -286,6 +286,13 @@ def list_definitions():
     return s.instance(s.DefinitionSchema, many=True).dump(process_queries.definition_summaries(services(current_app)))
 
 
+@bp.get("/register/<any(person, unit):subject_kind>/<subject_id>")
+def register(subject_kind: str, subject_id: str):
+    """What the award register says a person or a collective received."""
+    found = queries.awards_received(services(current_app), current_principal(), subject_kind, subject_id)
+    return s.instance(s.RegisterSchema).dump(found)
+
+
 @bp.get("/instances/<uuid:instance_id>/history")
 def show_history(instance_id):
     """The history of a process instance whose nomination the caller may see."""

@@ -192,6 +192,14 @@ def nomination(nomination_id: str):
     return render_template("inbox/nomination.html", detail=detail)
 
 
+@bp.get("/register/<any(person, unit):subject_kind>/<subject_id>")
+@login_required
+def register(subject_kind: str, subject_id: str):
+    """The award register of a person or a collective (with what its predecessors received)."""
+    found = queries.awards_received(services(current_app), current_principal(), subject_kind, subject_id)
+    return render_template("inbox/register.html", register=found)
+
+
 @bp.post("/nominations/<nomination_id>/comments")
 @login_required
 def comment(nomination_id: str):

@@ -1,12 +1,13 @@
 """What reviewers read: the inbox (my tasks, claimable, overdue, nominations I started or
 watch) with filters, sort, pagination and counts; a task with everything needed to decide it;
-a nomination with its files, history and comments (read by workflows.inbox.pages). Every query
-is scoped to the principal."""
+a nomination with its files, history and comments (read by workflows.inbox.pages); what the award
+register says a person or a collective received (a unit's with what came with the units it
+succeeds). Every query is scoped to the principal."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -18,11 +19,12 @@ from engine.models import HumanTask
 from ..accounts.principals import Principal
 from ..awards import eligibility
 from ..awards.models import Award
-from ..errors import DomainError
+from ..errors import DomainError, NotFoundError
 from ..nominations import access
 from ..nominations.models import Campaign, Nomination, NominationWatch
 from ..nominations.summaries import NominationSummary, summaries_of, summary_from, summary_query
-from ..nominees.models import Person
+from ..nominees.models import SUBJECT_PERSON, SUBJECT_UNIT, AchievementRecord, Employment, Person
+from ..org.lineage import lineage
 from ..org.models import Unit
 from ..paging import Page, Paging
 from ..uow import Services
@@ -311,3 +313,69 @@ def nomination_choices(services: Services, principal: Principal) -> NominationCh
             [Choice(p.id, p.full_name) for p in persons],
             [Choice(u.id, u.name) for u in units],  # a unit nominates itself as a collective
         )
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    year: int
+    award_code: str
+    award_title: str | None
+    decision_code: str | None  # None: imported, or recorded before decisions were kept here
+    decided_on: date | None
+    decider_level: str | None
+    counts_for_merit: bool
+    revoked_on: date | None
+    revoked_by: str | None
+    received_by: str  # the subject, or the predecessor unit it came with
+
+
+@dataclass(frozen=True)
+class Register:
+    subject_kind: str
+    subject_id: str
+    name: str
+    entries: list[RegisterEntry]  # newest year first
+
+
+def awards_received(services: Services, principal: Principal, subject_kind: str, subject_id: str) -> Register:
+    """NotFoundError for an unknown subject or one outside the principal's scope (a person is seen
+    through the units that employed them)."""
+    with services.session_factory() as session:
+        if subject_kind == SUBJECT_PERSON:
+            person = session.get(Person, subject_id)
+            if person is None:
+                raise NotFoundError("person", subject_id)
+            units = set(session.scalars(select(Employment.unit_id).where(Employment.person_id == subject_id)))
+            access.require_units_visible(session, principal, units | {person.unit_id}, "person", subject_id)
+            name, subjects = person.full_name, {subject_id}
+        elif subject_kind == SUBJECT_UNIT:
+            unit = session.get(Unit, subject_id)
+            if unit is None:
+                raise NotFoundError("unit", subject_id)
+            subjects = lineage(session, subject_id)
+            access.require_units_visible(session, principal, subjects, "unit", subject_id)
+            name = unit.name
+        else:
+            raise NotFoundError(subject_kind, subject_id)
+        titles = dict(session.execute(select(Award.code, func.max(Award.title)).group_by(Award.code)).all())
+        records = session.scalars(
+            select(AchievementRecord)
+            .where(AchievementRecord.subject_kind == subject_kind, AchievementRecord.subject_id.in_(subjects))
+            .order_by(AchievementRecord.year.desc(), AchievementRecord.award_code, AchievementRecord.id)
+        )
+        entries = [
+            RegisterEntry(
+                record.year,
+                record.award_code,
+                titles.get(record.award_code),
+                record.decision_code,
+                record.decided_on,
+                record.decider_level,
+                record.counts_for_merit,
+                record.revoked_on,
+                record.revoked_by,
+                record.subject_id,
+            )
+            for record in records
+        ]
+        return Register(subject_kind, subject_id, name, entries)

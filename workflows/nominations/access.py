@@ -16,7 +16,7 @@ from engine.models import HumanTask, ProcessInstance
 
 from ..accounts.principals import Principal
 from ..errors import NotFoundError
-from ..org.models import RoleAssignment, User
+from ..org.models import BlocMember, RoleAssignment, Unit, User
 from .models import Campaign, Nomination
 
 _KINDS = ("unit", "bloc", "jurisdiction")
@@ -121,3 +121,26 @@ def require_instance_visible(session: Session, principal: Principal, instance_id
             return
         raise NotFoundError("instance", instance_id)
     require_nomination(session, principal, nomination.id)
+
+
+def require_units_visible(
+    session: Session, principal: Principal, unit_ids: set[str], kind: str, record_id: str
+) -> None:
+    """A unit's records (its register, its people's) are seen by a role scoped to the unit, to a
+    bloc it belonged to, or to its jurisdiction (or held everywhere). NotFoundError otherwise,
+    naming the record (`kind`, `record_id`) asked for."""
+    if principal.unscoped:
+        return
+    ids = _scoped_ids(principal)
+    if ids["unit"] & unit_ids:
+        return
+    conditions = []
+    if ids["bloc"]:
+        conditions.append(Unit.id.in_(select(BlocMember.unit_id).where(BlocMember.bloc_id.in_(ids["bloc"]))))
+    if ids["jurisdiction"]:
+        conditions.append(Unit.jurisdiction_id.in_(ids["jurisdiction"]))
+    if (
+        not conditions
+        or session.scalar(select(Unit.id).where(Unit.id.in_(unit_ids), or_(*conditions)).limit(1)) is None
+    ):
+        raise NotFoundError(kind, record_id)
