@@ -46,6 +46,8 @@ MESSAGES = {
     "nominee_outside_unit": lazy_gettext(
         "A unit nominates the people who worked in it during the year, and itself as a collective."
     ),
+    "person_name_invalid": lazy_gettext("Enter the person's full name (at most 200 characters)."),
+    "recruited_in_future": lazy_gettext("The recruitment date cannot be after today."),
     "wrong_subject": lazy_gettext("An individual award is proposed for a person, a collective award for a unit."),
     "unknown_person": lazy_gettext("This person was not found."),
     "unknown_unit": lazy_gettext("This unit was not found."),

@@ -72,6 +72,8 @@ ERROR_CODES: dict[str, str] = {
     "not_unit_officer": "only an emulation officer of the nominating unit creates its nominations",
     "duplicate_nomination": "the nominee already has an open nomination for this award and year",
     "nominee_outside_unit": "a unit nominates the people it employed during the year and itself as a collective",
+    "person_name_invalid": "a person's full name is empty or too long",
+    "recruited_in_future": "a person's recruitment date is after today",
     "wrong_subject": "an individual award needs a person and a collective award a unit, not the other",
     "unknown_person": "no person with this id (the nominee)",
     "unknown_unit": "no unit with this id (the nominee)",

@@ -8,9 +8,10 @@ import io
 import re
 import unicodedata
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -21,7 +22,7 @@ from web.extensions import services as app_services
 from web.security import SESSION_COOKIE
 from workflows.accounts.models import AuthToken
 from workflows.nominations.models import Nomination, ReviewComment
-from workflows.nominees.models import AchievementRecord
+from workflows.nominees.models import AchievementRecord, Person
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -217,6 +218,37 @@ def test_the_award_register_page_lists_what_a_nominee_received(client, demo_app)
     assert "Sổ khen thưởng" in page(shown) and record.decision_code in page(shown)
     sign_in(client, "tdkt.tai.chinh")  # another unit's officer: not theirs to see
     assert client.get(f"/register/{record.subject_kind}/{record.subject_id}").status_code == 404
+
+
+def test_a_unit_officer_registers_a_new_person_and_nominates_them(client, demo_app):
+    token = sign_in(client, "tdkt.y.te")
+    form = {"csrf_token": token, "full_name": "  Lê   Thị Mới ", "unit": "SO_Y_TE", "recruited_on": "2021-05-04"}
+    registered = client.post("/people", data=form)
+    assert registered.status_code == 302
+    nominee = parse_qs(urlparse(registered.location).query)["nominee"][0]
+    chosen = page(client.get(registered.location))
+    assert f'value="{nominee}" selected>Lê Thị Mới<' in chosen
+    assert propose_ldtt(client, token, nominee=nominee).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("changes", "wording"),
+    [
+        ({"unit": "SO_TAI_CHINH"}, "cán bộ thi đua của đơn vị đề nghị"),
+        ({"full_name": " "}, "Nhập họ và tên"),
+        ({"recruited_on": "2099-01-01"}, "không được sau ngày hôm nay"),
+        ({"recruited_on": "04/05/2021"}, "ngày hợp lệ"),
+    ],
+)
+def test_registering_a_person_refuses_bad_input_and_stores_nothing(client, demo_app, changes, wording):
+    token = sign_in(client, "tdkt.y.te")
+    with app_services(demo_app).session_factory() as session:
+        before = session.scalar(select(func.count()).select_from(Person))
+    form = {"csrf_token": token, "full_name": "Lê Thị Mới", "unit": "SO_Y_TE", "recruited_on": "2021-05-04"}
+    refused = client.post("/people", data=form | changes)
+    assert refused.status_code == 422 and wording in page(refused), page(refused)
+    with app_services(demo_app).session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == before
 
 
 class Transactions:

@@ -3,7 +3,7 @@ secretary's session sheet."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
@@ -15,6 +15,7 @@ from workflows.council import services as council
 from workflows.errors import DomainError
 from workflows.inbox import pages, queries
 from workflows.nominations import services as nomination_services
+from workflows.nominees import services as nominee_services
 from workflows.paging import Paging
 from workflows.processes import queries as process_queries
 from workflows.tasks import services as tasks
@@ -159,7 +160,7 @@ def new_nomination():
     """A unit officer starts a nomination; it opens at its first task."""
     choices = queries.nomination_choices(services(current_app), current_principal())
     if request.method == "GET":
-        return render_template("inbox/new_nomination.html", choices=choices, values={})
+        return render_template("inbox/new_nomination.html", choices=choices, values=request.args)
     form = nfc(request.form.to_dict())
     kind, _, nominee = form.get("nominee", "").partition(":")
     try:
@@ -182,6 +183,31 @@ def new_nomination():
             "inbox/new_nomination.html", choices=choices, values=form, message=domain_message(error)
         ), 422
     return redirect(url_for("inbox.nomination", nomination_id=nomination_id))
+
+
+@bp.post("/people")
+@login_required
+def register_person():
+    """A unit officer registers a person of their unit; the nomination form comes back with them chosen."""
+    form = nfc(request.form.to_dict())
+    try:
+        try:
+            recruited_on = date.fromisoformat(form.get("recruited_on", ""))
+        except ValueError:
+            raise DomainError("invalid_date", "recruited_on must be a date (YYYY-MM-DD)") from None
+        person_id = nominee_services.register_person(
+            services(current_app),
+            current_principal(),
+            unit_id=form.get("unit", ""),
+            full_name=form.get("full_name", ""),
+            recruited_on=recruited_on,
+        )
+    except DomainError as error:
+        choices = queries.nomination_choices(services(current_app), current_principal())
+        return render_template(
+            "inbox/new_nomination.html", choices=choices, values={}, person=form, message=domain_message(error)
+        ), 422
+    return redirect(url_for("inbox.new_nomination", nominee=f"person:{person_id}"))
 
 
 @bp.get("/nominations/<nomination_id>")
