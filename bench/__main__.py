@@ -23,6 +23,7 @@ SCENARIOS = {
     "storage": "--quick",
     "audit": "--instances 2000 --replays 5",
     "escalation": "--tasks 1000 --timers 30",
+    "imports": "--people 2000",
 }
 
 

@@ -48,6 +48,8 @@ MESSAGES = {
     ),
     "person_name_invalid": lazy_gettext("Enter the person's full name (at most 200 characters)."),
     "recruited_in_future": lazy_gettext("The recruitment date cannot be after today."),
+    "unknown_import_kind": lazy_gettext("Choose what the file holds from the list."),
+    "import_file_invalid": lazy_gettext("The file is not an Excel workbook (.xlsx) made from the template."),
     "wrong_subject": lazy_gettext("An individual award is proposed for a person, a collective award for a unit."),
     "unknown_person": lazy_gettext("This person was not found."),
     "unknown_unit": lazy_gettext("This unit was not found."),

@@ -74,6 +74,8 @@ ERROR_CODES: dict[str, str] = {
     "nominee_outside_unit": "a unit nominates the people it employed during the year and itself as a collective",
     "person_name_invalid": "a person's full name is empty or too long",
     "recruited_in_future": "a person's recruitment date is after today",
+    "unknown_import_kind": "an import names a kind of records there is no template for",
+    "import_file_invalid": "an imported file is not an xlsx workbook, or unpacks to more than the limit",
     "wrong_subject": "an individual award needs a person and a collective award a unit, not the other",
     "unknown_person": "no person with this id (the nominee)",
     "unknown_unit": "no unit with this id (the nominee)",

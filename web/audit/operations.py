@@ -38,6 +38,7 @@ ACTION_NAMES = {
     log.RETENTION_SET: lazy_gettext("History retention set"),
     log.LEGAL_HOLD: lazy_gettext("Legal hold placed"),
     log.LEGAL_RELEASE: lazy_gettext("Legal hold released"),
+    log.RECORDS_IMPORT: lazy_gettext("Records imported"),
 }
 SUBJECT_NAMES = {
     "instance": lazy_gettext("Process instance"),
@@ -46,6 +47,7 @@ SUBJECT_NAMES = {
     "process": lazy_gettext("Process"),
     "rule_set": lazy_gettext("Rule set"),
     "user": lazy_gettext("User"),
+    "records": lazy_gettext("Imported records"),
 }
 FIELD_LABELS = {
     "action": lazy_gettext("Action"),

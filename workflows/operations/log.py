@@ -38,6 +38,7 @@ PROCESS_DEPLOY, RULES_DEPLOY = "process_deploy", "rules_deploy"  # process, rule
 ROLE_GRANT, ROLE_REVOKE, USER_DISABLE, USER_ENABLE = "role_grant", "role_revoke", "user_disable", "user_enable"  # user
 RETENTION_SET = "retention_set"  # process
 LEGAL_HOLD, LEGAL_RELEASE = "legal_hold", "legal_release"  # instance
+RECORDS_IMPORT = "records_import"  # records (a kind of imported records: people, ratings)
 ACTIONS = (
     REASSIGN,
     SUSPEND,
@@ -56,8 +57,9 @@ ACTIONS = (
     RETENTION_SET,
     LEGAL_HOLD,
     LEGAL_RELEASE,
+    RECORDS_IMPORT,
 )
-SUBJECT_TYPES = ("instance", "calendar_day", "timer_job", "process", "rule_set", "user")
+SUBJECT_TYPES = ("instance", "calendar_day", "timer_job", "process", "rule_set", "user", "records")
 
 _LOG, _HEAD = OperationEntry.__table__, OperationLogHead.__table__
 

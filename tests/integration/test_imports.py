@@ -1,0 +1,174 @@
+"""Importing people and their ratings from xlsx workbooks on the demo province (SQLite and
+PostgreSQL): the template reads back as the header; a clean file imports whole, with its reason in
+the operation log; a file with bad cells names each by file, row, column and reason and changes
+no table at all; only an administrator imports."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from tests.integration.conftest import sign_in
+from web.extensions import services as app_services
+from workflows.accounts.services import principal_of_user
+from workflows.errors import ForbiddenError
+from workflows.models import DomainBase
+from workflows.nominees import imports
+from workflows.nominees import services as nominee_services
+from workflows.nominees.models import Employment, PerformanceRating, Person
+from workflows.operations import log
+
+
+def workbook(header: list[str], *rows: list) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+PEOPLE = ["person_id", "full_name", "unit_id", "recruited_on", "position"]
+RATINGS = ["person_id", "year", "rating"]
+
+
+def everything(services) -> dict[str, list]:
+    """Every row of every domain and engine table, to compare before and after."""
+    with services.session_factory() as session:
+        return {
+            table.name: sorted(map(repr, session.execute(select(table)).all()))
+            for table in DomainBase.metadata.sorted_tables
+        }
+
+
+def run(services, kind: str, content: bytes, *, dry_run=False, user="admin", reason="Nhập danh sách cán bộ 2026"):
+    principal = principal_of_user(services, user)
+    return nominee_services.import_records(
+        services, principal, kind, f"{kind}.xlsx", content, dry_run=dry_run, reason=reason
+    )
+
+
+def test_the_template_is_the_header_row(province):
+    sheet = load_workbook(io.BytesIO(imports.template("people"))).active
+    assert [cell.value for cell in sheet[1]] == PEOPLE
+
+
+def test_people_and_their_ratings_import_whole_with_the_reason_logged(province):
+    people = workbook(
+        PEOPLE,
+        ["ns-1", "Nguyễn  Văn Một", "SO_Y_TE", date(2019, 3, 1), "Điều dưỡng"],
+        ["ns-2", "Trần Thị Hai", "SO_GD_DT", "15/08/2020", None],
+    )
+    checked = run(province, "people", people, dry_run=True)
+    assert (checked.rows, checked.errors, checked.imported) == (2, (), False)
+    with province.session_factory() as session:
+        assert session.get(Person, "ns-1") is None  # a check writes nothing
+
+    report = run(province, "people", people)
+    assert report.imported and report.rows == 2
+    ratings = run(province, "ratings", workbook(RATINGS, ["ns-1", 2024, "htxsnv"], ["ns-2", "2024", "HTTNV"]))
+    assert ratings.imported
+    with province.session_factory() as session:
+        person = session.get(Person, "ns-1")
+        assert (person.full_name, person.unit_id, person.recruited_on) == (
+            "Nguyễn Văn Một",
+            "SO_Y_TE",
+            date(2019, 3, 1),
+        )
+        (employment,) = session.scalars(select(Employment).where(Employment.person_id == "ns-2"))
+        assert (employment.unit_id, employment.started_on, employment.ended_on) == ("SO_GD_DT", date(2020, 8, 15), None)
+        assert session.get(PerformanceRating, ("ns-1", 2024)).rating == "HTXSNV"
+        (entry,) = log.entries(session, log.Filters(action=log.RECORDS_IMPORT, subject_id="people"), limit=5)
+        assert (entry.actor, entry.reason, entry.new["rows"]) == ("admin", "Nhập danh sách cán bộ 2026", 2)
+
+
+def test_a_file_with_bad_cells_names_each_and_changes_nothing(province):
+    before = everything(province)
+    bad = workbook(
+        PEOPLE,
+        ["ns-1", "Một", "SO_Y_TE", date(2019, 3, 1), None],
+        ["ns-1", "Một lần nữa", "SO_Y_TE", date(2019, 3, 1), None],
+        ["ns-3", None, "KHONG_CO", "31/02/2020", None],
+        ["nv-ldtt-moi", "Đã có", "SO_Y_TE", date(2019, 3, 1), None],
+        ["ns-5", "Năm", "SO_Y_TE", date(2019, 3, 1), None],
+    )
+    report = run(province, "people", bad)
+    assert not report.imported
+    assert [(e.file, e.row, e.column) for e in report.errors] == [
+        ("people.xlsx", 4, "full_name"),
+        ("people.xlsx", 4, "recruited_on"),
+    ]  # cells are checked first; the rows against the database only once every cell reads
+    fixed = workbook(
+        PEOPLE,
+        ["ns-1", "Một", "SO_Y_TE", date(2019, 3, 1), None],
+        ["ns-1", "Một lần nữa", "SO_Y_TE", date(2019, 3, 1), None],
+        ["ns-3", "Ba", "KHONG_CO", "28/02/2020", None],
+        ["nv-ldtt-moi", "Đã có", "SO_Y_TE", date(2019, 3, 1), None],
+    )
+    report = run(province, "people", fixed)
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (3, "person_id", "ns-1 is also on row 2"),
+        (4, "unit_id", "no unit KHONG_CO"),
+        (5, "person_id", "nv-ldtt-moi is already registered"),
+    ]
+    assert str(report.errors[0]) == "people.xlsx, row 3, column person_id: ns-1 is also on row 2"
+    assert everything(province) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"not a workbook", "import_file_invalid"),
+        (workbook(["name", "unit"], ["x", "y"]), None),  # a wrong header is a row-1 error
+    ],
+)
+def test_a_file_that_is_not_the_template_is_refused(province, content, code):
+    before = everything(province)
+    if code:
+        with pytest.raises(Exception) as refused:
+            run(province, "people", content)
+        assert refused.value.code == code
+    else:
+        report = run(province, "people", content)
+        assert [(e.row, e.column) for e in report.errors] == [(1, "-")]
+    assert everything(province) == before
+
+
+def test_only_an_administrator_imports(province):
+    with pytest.raises(ForbiddenError):
+        run(province, "people", workbook(PEOPLE), user="tdkt.y.te")
+
+
+def test_an_import_needs_a_reason_but_a_check_does_not(province):
+    content = workbook(PEOPLE, ["ns-9", "Chín", "SO_Y_TE", date(2019, 3, 1), None])
+    assert run(province, "people", content, dry_run=True, reason="").errors == ()
+    with pytest.raises(Exception) as refused:
+        run(province, "people", content, reason=" ")
+    assert refused.value.code == "reason_required"
+
+
+def test_the_admin_page_checks_then_imports_and_lists_errors_by_row(demo_app):
+    client = demo_app.test_client()
+    token = sign_in(client, "admin")
+    template = client.get("/admin/imports/people.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    bad = workbook(PEOPLE, ["ns-1", "Một", "KHONG_CO", date(2019, 3, 1), None])
+    form = {"csrf_token": token, "kind": "people", "reason": "Nhập thử", "action": "import"}
+    refused = client.post("/admin/imports", data=form | {"file": (io.BytesIO(bad), "cb.xlsx")})
+    assert refused.status_code == 422
+    assert "chưa nhập dòng nào" in refused.get_data(as_text=True) and "no unit KHONG_CO" in refused.get_data(
+        as_text=True
+    )
+    good = workbook(PEOPLE, ["ns-1", "Một", "SO_Y_TE", date(2019, 3, 1), None])
+    done = client.post("/admin/imports", data=form | {"file": (io.BytesIO(good), "cb.xlsx")})
+    assert done.status_code == 200 and "Đã nhập 1 dòng" in done.get_data(as_text=True)
+    with app_services(demo_app).session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Person).where(Person.id == "ns-1")) == 1
+    sign_in(client, "tdkt.y.te")
+    assert client.get("/admin/imports").status_code == 403

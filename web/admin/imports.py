@@ -1,0 +1,60 @@
+"""Importing a province's records from xlsx workbooks: a template per kind to download, a check
+that lists every bad cell by row and column, and the import itself, which writes the whole file or
+nothing, with a reason in the operation log."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, request
+from werkzeug.exceptions import NotFound
+
+from workflows.errors import DomainError
+from workflows.nominees import imports
+from workflows.nominees import services as nominee_services
+
+from ..extensions import services
+from ..i18n import nfc
+from ..messages import domain_message
+from ..security import current_principal
+from .blueprint import bp
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/imports")
+def imports_page():
+    return render_template("admin/imports.html", kinds=imports.KINDS, report=None, values={})
+
+
+@bp.get("/imports/<kind>.xlsx")
+def import_template(kind: str):
+    if kind not in imports.KINDS:
+        raise NotFound(f"no template {kind}")
+    headers = {"Content-Disposition": f'attachment; filename="thidua-{kind}.xlsx"'}
+    return Response(imports.template(kind), mimetype=XLSX, headers=headers)
+
+
+@bp.post("/imports")
+def import_records():
+    """Check (the "check" button) or import the uploaded workbook."""
+    values = nfc(request.form.to_dict())
+    upload = request.files.get("file")
+    dry_run = request.form.get("action") != "import"
+    try:
+        if upload is None or not upload.filename:
+            raise DomainError("import_file_invalid", "no file was chosen")
+        report = nominee_services.import_records(
+            services(current_app),
+            current_principal(),
+            values.get("kind", ""),
+            upload.filename,
+            upload.read(),
+            dry_run=dry_run,
+            reason=values.get("reason", ""),
+        )
+    except DomainError as error:
+        page = render_template(
+            "admin/imports.html", kinds=imports.KINDS, report=None, values=values, message=domain_message(error)
+        )
+        return page, 422
+    status = 422 if report.errors else 200
+    return render_template("admin/imports.html", kinds=imports.KINDS, report=report, values=values), status
