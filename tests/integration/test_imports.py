@@ -12,15 +12,17 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from tests.integration.conftest import sign_in
+from tests.integration.conftest import add_user, sign_in
 from web.extensions import services as app_services
 from workflows.accounts.services import principal_of_user
 from workflows.errors import ForbiddenError
 from workflows.models import DomainBase
 from workflows.nominees import imports
 from workflows.nominees import services as nominee_services
-from workflows.nominees.models import Employment, PerformanceRating, Person
+from workflows.nominees.models import Employment, PerformanceRating, Person, Restriction
 from workflows.operations import log
+from workflows.org.lineage import lineage
+from workflows.org.models import Unit
 
 
 def workbook(header: list[str], *rows: list) -> bytes:
@@ -115,7 +117,7 @@ def test_a_file_with_bad_cells_names_each_and_changes_nothing(province):
     assert [(e.row, e.column, e.reason) for e in report.errors] == [
         (3, "person_id", "ns-1 is also on row 2"),
         (4, "unit_id", "no unit KHONG_CO"),
-        (5, "person_id", "nv-ldtt-moi is already registered"),
+        (5, "person_id", "nv-ldtt-moi is already recorded"),
     ]
     assert str(report.errors[0]) == "people.xlsx, row 3, column person_id: ns-1 is also on row 2"
     assert everything(province) == before
@@ -172,3 +174,57 @@ def test_the_admin_page_checks_then_imports_and_lists_errors_by_row(demo_app):
         assert session.scalar(select(func.count()).select_from(Person).where(Person.id == "ns-1")) == 1
     sign_in(client, "tdkt.y.te")
     assert client.get("/admin/imports").status_code == 403
+
+
+def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(services):
+    """Ninh Bình after the 2025 merger: the province, a ward and a commune; a sở with a hospital
+    under it, the ward that succeeds an older one; people, a transfer, ratings, an initiative and
+    a discipline, each kind from its own file, in that order."""
+    add_user(services, "admin", "admin", None)
+    files = {
+        "jurisdictions": (
+            ["jurisdiction_id", "name", "level", "parent_id", "decision_suffix"],
+            ["NINH_BINH", "Tỉnh Ninh Bình", "province", None, "QĐ-UBND"],
+            ["HOA_LU", "Phường Hoa Lư", "commune", "NINH_BINH", "QĐ-UBND"],
+        ),
+        "units": (
+            ["unit_id", "name", "jurisdiction_id", "parent_id", "valid_from", "valid_to"],
+            ["SYT", "Sở Y tế", "NINH_BINH", None, None, None],
+            ["BV_TINH", "Bệnh viện Đa khoa tỉnh", "NINH_BINH", "SYT", None, None],
+            ["P_NAM_THANH", "Phường Nam Thành (cũ)", "HOA_LU", None, None, date(2025, 6, 30)],
+            ["P_HOA_LU", "Phường Hoa Lư", "HOA_LU", None, date(2025, 7, 1), None],
+        ),
+        "successions": (
+            ["successor_id", "predecessor_id", "since"],
+            ["P_HOA_LU", "P_NAM_THANH", date(2025, 7, 1)],
+        ),
+        "people": (
+            PEOPLE,
+            ["nb-1", "Phan Thị Lan", "BV_TINH", date(2015, 9, 1), "Bác sĩ"],
+            ["nb-2", "Vũ Đức Long", "P_NAM_THANH", date(2012, 1, 1), "Công chức"],
+        ),
+        "employment": (
+            ["person_id", "unit_id", "position", "started_on", "ended_on"],
+            ["nb-2", "P_HOA_LU", "Công chức", date(2025, 7, 1), None],
+        ),
+        "ratings": (RATINGS, ["nb-1", 2024, "HTXSNV"], ["nb-1", 2025, "HTXSNV"], ["nb-2", 2025, "HTTNV"]),
+        "initiatives": (["person_id", "year", "scope", "title"], ["nb-1", 2025, "province", "Quy trình cấp cứu"]),
+        "restrictions": (
+            ["subject_kind", "subject_id", "kind", "started_on", "ended_on"],
+            ["person", "nb-2", "discipline", date(2025, 3, 1), date(2025, 9, 1)],
+        ),
+    }
+    for kind, (header, *rows) in files.items():
+        report = run(services, kind, workbook(header, *rows))
+        assert report.imported and not report.errors, (kind, report.errors)
+    with services.session_factory() as session:
+        assert session.get(Unit, "BV_TINH").parent_id == "SYT"
+        assert lineage(session, "P_HOA_LU") == {"P_HOA_LU", "P_NAM_THANH"}
+        units_of_nb2 = sorted(session.scalars(select(Employment.unit_id).where(Employment.person_id == "nb-2")))
+        assert units_of_nb2 == ["P_HOA_LU", "P_NAM_THANH"]
+        assert session.scalar(select(func.count()).select_from(Restriction)) == 1
+    again = run(services, "units", workbook(files["units"][0], ["X", "X", "NO_SUCH_PLACE", "NOT_A_UNIT", None, None]))
+    assert [(e.row, e.column, e.reason) for e in again.errors] == [
+        (2, "jurisdiction_id", "no jurisdiction NO_SUCH_PLACE"),
+        (2, "parent_id", "no parent NOT_A_UNIT"),
+    ]

@@ -1,48 +1,43 @@
-"""Importing a province's people from xlsx workbooks, inside the caller's unit of work: one
-template per kind (people with their unit and recruitment; yearly ratings), every row checked
-before anything is written, so that a file with one bad cell imports nothing and its errors name
-the file, row, column and reason. Workbooks are parsed with defusedxml (openpyxl uses it when it
-is installed) after their uncompressed size is checked."""
+"""Importing a province's records from xlsx workbooks, inside the caller's unit of work: one
+template per kind (jurisdictions, units, unit successions, people, employment periods, ratings,
+initiatives, restrictions), every row checked before anything is written, so that a file with one
+bad cell imports nothing and its errors name the file, row, column and reason. Workbooks are
+parsed with defusedxml (openpyxl uses it when it is installed) after their unpacked size is
+checked. Kinds that refer to others are imported after them (units after jurisdictions, …)."""
 
 from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
-from ..org.models import Unit
-from .models import RATINGS, Employment, PerformanceRating, Person
+from ..org.models import Jurisdiction, Unit, UnitSuccession
+from .models import (
+    INITIATIVE_SCOPES,
+    RATINGS,
+    RESTRICTION_KINDS,
+    SUBJECT_PERSON,
+    SUBJECT_UNIT,
+    Employment,
+    Initiative,
+    PerformanceRating,
+    Person,
+    Restriction,
+)
 
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_ROWS = 1_000_000
 MIN_YEAR, MAX_YEAR = 1945, 2100
 BATCH = 5000
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    required: bool
-    read: Callable[[Any], Any]  # the cell's value to what is stored; ValueError names what is wrong
-
-
-@dataclass(frozen=True)
-class CellError:
-    file: str
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, row {self.row}, column {self.column}: {self.reason}"
+JURISDICTION_LEVELS = ("national", "province", "commune")
 
 
 def _text(limit: int) -> Callable[[Any], str]:
@@ -53,6 +48,16 @@ def _text(limit: int) -> Callable[[Any], str]:
         if "\x00" in text:
             raise ValueError("contains a NUL character")
         return text
+
+    return read
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def read(value: Any) -> str:
+        text = str(value).strip()
+        if text not in choices and text.upper() not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return text if text in choices else text.upper()
 
     return read
 
@@ -81,27 +86,224 @@ def _year(value: Any) -> int:
     return year
 
 
-def _rating(value: Any) -> str:
-    rating = str(value).strip().upper()
-    if rating not in RATINGS:
-        raise ValueError(f"{value!r} is not one of {', '.join(RATINGS)}")
-    return rating
+@dataclass(frozen=True)
+class Column:
+    name: str
+    read: Callable[[Any], Any]  # the cell's value to what is stored; ValueError says what is wrong
+    required: bool = True
 
 
-KINDS: dict[str, tuple[Column, ...]] = {
-    "people": (
-        Column("person_id", True, _text(36)),
-        Column("full_name", True, _text(200)),
-        Column("unit_id", True, _text(50)),
-        Column("recruited_on", True, _date),
-        Column("position", False, _text(200)),
+@dataclass(frozen=True)
+class Reference:
+    """Column `column` names a row of `target` that must exist: in the database, or (`same_kind`)
+    on an earlier row of the same file."""
+
+    column: str
+    target: Any  # the ORM column referred to
+    same_kind: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # unique in the file and new to the database
+    existing: Any  # the ORM columns of the key in the database
+    references: tuple[Reference, ...]
+    rows: Callable[[dict], list[tuple[Any, dict]]]  # (model, values) to insert for one row
+    rule: Callable[[dict], tuple[str, str] | None] = field(default=lambda row: None)  # (column, reason)
+
+
+def _period(start: str, end: str) -> Callable[[dict], tuple[str, str] | None]:
+    def rule(row: dict) -> tuple[str, str] | None:
+        if row.get(start) and row.get(end) and row[end] < row[start]:
+            return end, f"{row[end]:%d/%m/%Y} is before {start} {row[start]:%d/%m/%Y}"
+        return None
+
+    return rule
+
+
+KINDS: dict[str, Kind] = {
+    "jurisdictions": Kind(
+        (
+            Column("jurisdiction_id", _text(50)),
+            Column("name", _text(200)),
+            Column("level", _choice(JURISDICTION_LEVELS)),
+            Column("parent_id", _text(50), required=False),
+            Column("decision_suffix", _text(50)),
+        ),
+        ("jurisdiction_id",),
+        (Jurisdiction.id,),
+        (Reference("parent_id", Jurisdiction.id, same_kind=True),),
+        lambda r: [
+            (
+                Jurisdiction,
+                {
+                    "id": r["jurisdiction_id"],
+                    "name": r["name"],
+                    "level": r["level"],
+                    "parent_id": r["parent_id"],
+                    "decision_suffix": r["decision_suffix"],
+                },
+            )
+        ],
     ),
-    "ratings": (
-        Column("person_id", True, _text(36)),
-        Column("year", True, _year),
-        Column("rating", True, _rating),
+    "units": Kind(
+        (
+            Column("unit_id", _text(50)),
+            Column("name", _text(300)),
+            Column("jurisdiction_id", _text(50)),
+            Column("parent_id", _text(50), required=False),
+            Column("valid_from", _date, required=False),
+            Column("valid_to", _date, required=False),
+        ),
+        ("unit_id",),
+        (Unit.id,),
+        (Reference("jurisdiction_id", Jurisdiction.id), Reference("parent_id", Unit.id, same_kind=True)),
+        lambda r: [
+            (
+                Unit,
+                {
+                    "id": r["unit_id"],
+                    "name": r["name"],
+                    "jurisdiction_id": r["jurisdiction_id"],
+                    "parent_id": r["parent_id"],
+                    "valid_from": r["valid_from"],
+                    "valid_to": r["valid_to"],
+                },
+            )
+        ],
+        _period("valid_from", "valid_to"),
+    ),
+    "successions": Kind(
+        (Column("successor_id", _text(50)), Column("predecessor_id", _text(50)), Column("since", _date)),
+        ("successor_id", "predecessor_id"),
+        (UnitSuccession.successor_id, UnitSuccession.predecessor_id),
+        (Reference("successor_id", Unit.id), Reference("predecessor_id", Unit.id)),
+        lambda r: [
+            (
+                UnitSuccession,
+                {"successor_id": r["successor_id"], "predecessor_id": r["predecessor_id"], "since": r["since"]},
+            )
+        ],
+        lambda r: (
+            ("predecessor_id", "a unit cannot succeed itself") if r["successor_id"] == r["predecessor_id"] else None
+        ),
+    ),
+    "people": Kind(
+        (
+            Column("person_id", _text(36)),
+            Column("full_name", _text(200)),
+            Column("unit_id", _text(50)),
+            Column("recruited_on", _date),
+            Column("position", _text(200), required=False),
+        ),
+        ("person_id",),
+        (Person.id,),
+        (Reference("unit_id", Unit.id),),
+        lambda r: [
+            (
+                Person,
+                {
+                    "id": r["person_id"],
+                    "full_name": r["full_name"],
+                    "unit_id": r["unit_id"],
+                    "recruited_on": r["recruited_on"],
+                },
+            ),
+            (
+                Employment,
+                {
+                    "person_id": r["person_id"],
+                    "unit_id": r["unit_id"],
+                    "position": r["position"],
+                    "started_on": r["recruited_on"],
+                },
+            ),
+        ],
+    ),
+    "employment": Kind(
+        (
+            Column("person_id", _text(36)),
+            Column("unit_id", _text(50)),
+            Column("position", _text(200), required=False),
+            Column("started_on", _date),
+            Column("ended_on", _date, required=False),
+        ),
+        ("person_id", "unit_id", "started_on"),
+        (Employment.person_id, Employment.unit_id, Employment.started_on),
+        (Reference("person_id", Person.id), Reference("unit_id", Unit.id)),
+        lambda r: [
+            (
+                Employment,
+                {
+                    "person_id": r["person_id"],
+                    "unit_id": r["unit_id"],
+                    "position": r["position"],
+                    "started_on": r["started_on"],
+                    "ended_on": r["ended_on"],
+                },
+            )
+        ],
+        _period("started_on", "ended_on"),
+    ),
+    "ratings": Kind(
+        (Column("person_id", _text(36)), Column("year", _year), Column("rating", _choice(RATINGS))),
+        ("person_id", "year"),
+        (PerformanceRating.person_id, PerformanceRating.year),
+        (Reference("person_id", Person.id),),
+        lambda r: [(PerformanceRating, {"person_id": r["person_id"], "year": r["year"], "rating": r["rating"]})],
+    ),
+    "initiatives": Kind(
+        (
+            Column("person_id", _text(36)),
+            Column("year", _year),
+            Column("scope", _choice(INITIATIVE_SCOPES)),
+            Column("title", _text(500)),
+        ),
+        ("person_id", "year", "title"),
+        (Initiative.person_id, Initiative.year, Initiative.title),
+        (Reference("person_id", Person.id),),
+        lambda r: [
+            (Initiative, {"person_id": r["person_id"], "year": r["year"], "scope": r["scope"], "title": r["title"]})
+        ],
+    ),
+    "restrictions": Kind(
+        (
+            Column("subject_kind", _choice((SUBJECT_PERSON, SUBJECT_UNIT))),
+            Column("subject_id", _text(50)),
+            Column("kind", _choice(RESTRICTION_KINDS)),
+            Column("started_on", _date),
+            Column("ended_on", _date, required=False),
+        ),
+        ("subject_kind", "subject_id", "kind", "started_on"),
+        (Restriction.subject_kind, Restriction.subject_id, Restriction.kind, Restriction.started_on),
+        (),
+        lambda r: [
+            (
+                Restriction,
+                {
+                    "subject_kind": r["subject_kind"],
+                    "subject_id": r["subject_id"],
+                    "kind": r["kind"],
+                    "started_on": r["started_on"],
+                    "ended_on": r["ended_on"],
+                },
+            )
+        ],
+        _period("started_on", "ended_on"),
     ),
 }
+
+
+@dataclass(frozen=True)
+class CellError:
+    file: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, row {self.row}, column {self.column}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -115,11 +317,10 @@ class ImportReport:
 
 def template(kind: str) -> bytes:
     """An empty workbook of the kind: its header row, bold and frozen."""
-    columns = _columns(kind)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = kind
-    sheet.append([column.name for column in columns])
+    sheet.append([column.name for column in _kind(kind).columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -130,17 +331,17 @@ def template(kind: str) -> bytes:
 
 def check_and_import(session: Session, kind: str, file_name: str, content: bytes, *, dry_run: bool) -> ImportReport:
     """Read and check every row; write them all (when not a dry run and nothing is wrong) or none."""
-    columns = _columns(kind)
-    rows, errors = _read(file_name, content, columns)
+    spec = _kind(kind)
+    rows, errors = _read(file_name, content, spec.columns)
     if not errors:
-        errors = CHECKS[kind](session, file_name, rows)
+        errors = _check(session, spec, file_name, rows)
     imported = not errors and not dry_run
     if imported:
-        WRITERS[kind](session, rows)
+        _write(session, spec, rows)
     return ImportReport(kind, file_name, len(rows), tuple(errors[:1000]), imported)
 
 
-def _columns(kind: str) -> tuple[Column, ...]:
+def _kind(kind: str) -> Kind:
     if kind not in KINDS:
         raise DomainError("unknown_import_kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     return KINDS[kind]
@@ -193,79 +394,73 @@ def _read(file_name: str, content: bytes, columns: tuple[Column, ...]) -> tuple[
     return rows, errors
 
 
-def _existing(session: Session, column, values: set[str]) -> set[str]:
-    found: set[str] = set()
-    ordered = sorted(values)
+def _existing(session: Session, columns: tuple, values: set[tuple]) -> set[tuple]:
+    """Which of `values` (tuples over `columns`) are in the database, a batch at a time."""
+    found: set[tuple] = set()
+    ordered = sorted(values, key=repr)
+    key = columns[0] if len(columns) == 1 else tuple_(*columns)
     for start in range(0, len(ordered), BATCH):
-        found |= set(session.scalars(select(column).where(column.in_(ordered[start : start + BATCH]))))
+        batch = ordered[start : start + BATCH]
+        wanted = [value[0] for value in batch] if len(columns) == 1 else batch
+        found |= {tuple(row) for row in session.execute(select(*columns).where(key.in_(wanted)))}
     return found
 
 
-def _check_people(session: Session, file_name: str, rows: list[dict]) -> list[CellError]:
-    errors, seen = [], {}
-    units = set(session.scalars(select(Unit.id)))
-    known = _existing(session, Person.id, {row["person_id"] for row in rows})
+def _check(session: Session, spec: Kind, file_name: str, rows: list[dict]) -> list[CellError]:
+    errors: list[CellError] = []
+    keys = {tuple(row[name] for name in spec.key) for row in rows}
+    known = _existing(session, spec.existing, keys)
+    targets = {
+        reference.column: _existing(
+            session, (reference.target,), {(row[reference.column],) for row in rows if row[reference.column]}
+        )
+        for reference in spec.references
+    }
+    subjects = _subjects(session, rows) if "subject_kind" in {c.name for c in spec.columns} else set()
+    seen: dict[tuple, int] = {}
+    created: set[str] = set()
     for row in rows:
-        number, person_id = row["_row"], row["person_id"]
-        if person_id in seen:
-            errors.append(CellError(file_name, number, "person_id", f"{person_id} is also on row {seen[person_id]}"))
-        elif person_id in known:
-            errors.append(CellError(file_name, number, "person_id", f"{person_id} is already registered"))
-        seen.setdefault(person_id, number)
-        if row["unit_id"] not in units:
-            errors.append(CellError(file_name, number, "unit_id", f"no unit {row['unit_id']}"))
-    return errors
-
-
-def _write_people(session: Session, rows: list[dict]) -> None:
-    people = [
-        {"id": r["person_id"], "full_name": r["full_name"], "unit_id": r["unit_id"], "recruited_on": r["recruited_on"]}
-        for r in rows
-    ]
-    employment = [
-        {
-            "person_id": r["person_id"],
-            "unit_id": r["unit_id"],
-            "position": r["position"],
-            "started_on": r["recruited_on"],
-        }
-        for r in rows
-    ]
-    for start in range(0, len(rows), BATCH):
-        session.execute(insert(Person), people[start : start + BATCH])
-        session.execute(insert(Employment), employment[start : start + BATCH])
-
-
-def _check_ratings(session: Session, file_name: str, rows: list[dict]) -> list[CellError]:
-    errors, seen = [], {}
-    people = _existing(session, Person.id, {row["person_id"] for row in rows})
-    known, rated = sorted(people), set()
-    for start in range(0, len(known), BATCH):
-        rated |= {
-            (person_id, year)
-            for person_id, year in session.execute(
-                select(PerformanceRating.person_id, PerformanceRating.year).where(
-                    PerformanceRating.person_id.in_(known[start : start + BATCH])
-                )
-            )
-        }
-    for row in rows:
-        number, key = row["_row"], (row["person_id"], row["year"])
-        if row["person_id"] not in people:
-            errors.append(CellError(file_name, number, "person_id", f"no person {row['person_id']}"))
+        number, key = row["_row"], tuple(row[name] for name in spec.key)
+        label = " ".join(str(part) for part in key)
         if key in seen:
-            errors.append(CellError(file_name, number, "year", f"{key[0]} {key[1]} is also on row {seen[key]}"))
-        elif key in rated:
-            errors.append(CellError(file_name, number, "year", f"{key[0]} is already rated for {key[1]}"))
+            errors.append(CellError(file_name, number, spec.key[-1], f"{label} is also on row {seen[key]}"))
+        elif key in known:
+            errors.append(CellError(file_name, number, spec.key[-1], f"{label} is already recorded"))
         seen.setdefault(key, number)
+        for reference in spec.references:
+            value = row[reference.column]
+            if value and (value,) not in targets[reference.column] and not (reference.same_kind and value in created):
+                errors.append(
+                    CellError(file_name, number, reference.column, f"no {reference.column.removesuffix('_id')} {value}")
+                )
+        if subjects and (row["subject_kind"], row["subject_id"]) not in subjects:
+            errors.append(CellError(file_name, number, "subject_id", f"no {row['subject_kind']} {row['subject_id']}"))
+        if broken := spec.rule(row):
+            errors.append(CellError(file_name, number, *broken))
+        created.add(str(key[0]))
     return errors
 
 
-def _write_ratings(session: Session, rows: list[dict]) -> None:
-    ratings = [{"person_id": r["person_id"], "year": r["year"], "rating": r["rating"]} for r in rows]
-    for start in range(0, len(ratings), BATCH):
-        session.execute(insert(PerformanceRating), ratings[start : start + BATCH])
+def _subjects(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
+    """The (person | unit, id) pairs of restriction rows that exist."""
+    people = _existing(session, (Person.id,), {(r["subject_id"],) for r in rows if r["subject_kind"] == SUBJECT_PERSON})
+    units = _existing(session, (Unit.id,), {(r["subject_id"],) for r in rows if r["subject_kind"] == SUBJECT_UNIT})
+    return {(SUBJECT_PERSON, p) for (p,) in people} | {(SUBJECT_UNIT, u) for (u,) in units}
 
 
-CHECKS = {"people": _check_people, "ratings": _check_ratings}
-WRITERS = {"people": _write_people, "ratings": _write_ratings}
+def _write(session: Session, spec: Kind, rows: list[dict]) -> None:
+    """Insert in file order, a batch at a time per model (a row may refer to an earlier one)."""
+    pending: dict[Any, list[dict]] = {}
+    for row in rows:
+        for model, values in spec.rows(row):
+            pending.setdefault(model, []).append(values)
+        if sum(map(len, pending.values())) >= BATCH:
+            _flush(session, pending)
+    _flush(session, pending)
+
+
+def _flush(session: Session, pending: dict[Any, list[dict]]) -> None:
+    for model, values in pending.items():
+        if values:
+            session.execute(insert(model), values)
+    pending.clear()
