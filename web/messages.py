@@ -50,6 +50,11 @@ MESSAGES = {
     "recruited_in_future": lazy_gettext("The recruitment date cannot be after today."),
     "unknown_import_kind": lazy_gettext("Choose what the file holds from the list."),
     "import_file_invalid": lazy_gettext("The file is not an Excel workbook (.xlsx) made from the template."),
+    "username_invalid": lazy_gettext(
+        "A username has 3 to 100 letters, digits, dots, dashes or underscores; enter the full name too."
+    ),
+    "username_taken": lazy_gettext("Another user has this username."),
+    "password_too_short": lazy_gettext("A password has at least 12 characters."),
     "wrong_subject": lazy_gettext("An individual award is proposed for a person, a collective award for a unit."),
     "unknown_person": lazy_gettext("This person was not found."),
     "unknown_unit": lazy_gettext("This unit was not found."),

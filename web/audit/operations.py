@@ -35,6 +35,8 @@ ACTION_NAMES = {
     log.ROLE_REVOKE: lazy_gettext("Role revoked"),
     log.USER_DISABLE: lazy_gettext("User disabled"),
     log.USER_ENABLE: lazy_gettext("User enabled"),
+    log.USER_CREATE: lazy_gettext("User created"),
+    log.PASSWORD_RESET: lazy_gettext("Password reset"),
     log.RETENTION_SET: lazy_gettext("History retention set"),
     log.LEGAL_HOLD: lazy_gettext("Legal hold placed"),
     log.LEGAL_RELEASE: lazy_gettext("Legal hold released"),

@@ -5,6 +5,7 @@ revocable API tokens stored as SHA-256 hashes."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 # Touching last_used_at on every request would make every read a write.
 _LAST_USED_PRECISION = timedelta(minutes=5)
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,99}")
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,84 @@ def set_user_active(services: Services, actor: str, user: str, active: bool, rea
         uow.commit()
     logger.info("user %s %s by %s", found.id, action, actor)
     return principal
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def create_user(
+    services: Services, actor: str, username: str, full_name: str, unit_id: str | None, password: str, reason: str
+) -> Principal:
+    """A new user (no role yet; grant_role gives them one) who signs in with `password`. Raises
+    DomainError reason_required, username_invalid, username_taken, unknown_unit or
+    password_too_short."""
+    reason = log.require_reason(reason, log.USER_CREATE)
+    username, full_name = username.strip().lower(), " ".join(full_name.split())
+    if not _USERNAME.fullmatch(username) or not full_name or len(full_name) > 200:
+        raise DomainError(
+            "username_invalid", "a username has 3-100 letters, digits, dots, dashes or underscores, and a full name"
+        )
+    _require_password(password)
+    with services.uow() as uow:
+        session = uow.session
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise DomainError("username_taken", f"the username {username} is taken")
+        if unit_id and session.get(Unit, unit_id) is None:
+            raise DomainError("unknown_unit", f"no unit {unit_id!r}")
+        user = User(id=username, username=username, full_name=full_name, unit_id=unit_id or None, active=True)
+        user.password_hash = hash_password(password)
+        session.add(user)
+        session.flush()
+        log.record(
+            session,
+            actor=actor,
+            action=log.USER_CREATE,
+            subject_type="user",
+            subject_id=user.id,
+            reason=reason,
+            new={"username": username, "full_name": full_name, "unit_id": user.unit_id},
+            at=uow.clock(),
+        )
+        principal = principal_of(session, user)
+        uow.commit()
+    logger.info("user %s created by %s", username, actor)
+    return principal
+
+
+def reset_password(services: Services, actor: str, user: str, password: str, reason: str) -> Principal:
+    """Give the user (by username) a new password; their sessions and API tokens end, and a lock
+    from failed sign-ins is lifted. The operation log records that it happened, never the
+    password. Raises NotFoundError, DomainError reason_required or password_too_short."""
+    reason = log.require_reason(reason, log.PASSWORD_RESET)
+    _require_password(password)
+    with services.uow() as uow:
+        session = uow.session
+        found = _user_named(session, user)
+        found.password_hash = hash_password(password)
+        found.failed_logins, found.locked_until = 0, None
+        now = uow.clock()
+        session.execute(
+            update(AuthToken)
+            .where(AuthToken.user_id == found.id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        log.record(
+            session,
+            actor=actor,
+            action=log.PASSWORD_RESET,
+            subject_type="user",
+            subject_id=found.id,
+            reason=reason,
+            at=now,
+        )
+        principal = principal_of(session, found)
+        uow.commit()
+    return principal
+
+
+def _require_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError("password_too_short", f"a password has at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def _role_change(uow, actor: str, action: str, user: User, before: Principal, reason: str) -> Principal:

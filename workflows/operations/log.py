@@ -36,6 +36,7 @@ CALENDAR_OVERRIDE_SET, CALENDAR_OVERRIDE_REMOVE = "calendar_override_set", "cale
 INCIDENT_RETRY = "incident_retry"  # timer_job
 PROCESS_DEPLOY, RULES_DEPLOY = "process_deploy", "rules_deploy"  # process, rule_set
 ROLE_GRANT, ROLE_REVOKE, USER_DISABLE, USER_ENABLE = "role_grant", "role_revoke", "user_disable", "user_enable"  # user
+USER_CREATE, PASSWORD_RESET = "user_create", "password_reset"  # user
 RETENTION_SET = "retention_set"  # process
 LEGAL_HOLD, LEGAL_RELEASE = "legal_hold", "legal_release"  # instance
 RECORDS_IMPORT = "records_import"  # records (a kind of imported records: people, ratings)
@@ -54,6 +55,8 @@ ACTIONS = (
     ROLE_REVOKE,
     USER_DISABLE,
     USER_ENABLE,
+    USER_CREATE,
+    PASSWORD_RESET,
     RETENTION_SET,
     LEGAL_HOLD,
     LEGAL_RELEASE,
