@@ -176,7 +176,9 @@ MESSAGES = {
     "invalid_task_data": lazy_gettext("The form has errors: correct the fields named."),
     "migration_refused": lazy_gettext("The instance cannot be moved to this version of the process."),
     "replay_range": lazy_gettext("The history has no event with this number."),
-    "invalid_retention": lazy_gettext("A retention policy or legal hold needs a reason; a retention period is at least 1 day."),
+    "invalid_retention": lazy_gettext(
+        "A retention policy or legal hold needs a reason; a retention period is at least 1 day."
+    ),
 }
 
 
@@ -197,3 +199,28 @@ def domain_message(error: DomainError) -> str:
 def engine_message(error: EngineError) -> str:
     """The same for an engine error: its wording, then its own message (built from ids)."""
     return coded_message(error.code, str(error))
+
+
+# What can be wrong with an imported cell or row (workflows.nominees.imports.PROBLEMS), worded
+# with the same parameters.
+IMPORT_PROBLEMS = {
+    "wrong_header": lazy_gettext("the header row must be %(columns)s (download the template)"),
+    "too_many_rows": lazy_gettext("more than %(limit)s rows"),
+    "empty": lazy_gettext("is empty"),
+    "too_long": lazy_gettext("longer than %(limit)s characters"),
+    "nul_character": lazy_gettext("contains a NUL character"),
+    "not_a_choice": lazy_gettext("“%(value)s” is not one of %(choices)s"),
+    "not_a_date": lazy_gettext("“%(value)s” is not a date (dd/mm/yyyy or yyyy-mm-dd)"),
+    "not_a_year": lazy_gettext("“%(value)s” is not a year"),
+    "year_out_of_range": lazy_gettext("%(value)s is not between %(first)s and %(last)s"),
+    "repeated": lazy_gettext("%(value)s is also on row %(row)s"),
+    "already_recorded": lazy_gettext("%(value)s is already recorded"),
+    "unknown_reference": lazy_gettext("%(value)s does not exist"),
+    "ends_before_start": lazy_gettext("%(end)s is before the start, %(start)s"),
+    "succeeds_itself": lazy_gettext("a unit cannot succeed itself"),
+}
+
+
+def import_problem(error) -> str:
+    """An imported cell's problem in the reader's language."""
+    return str(IMPORT_PROBLEMS[error.code]) % error.params if error.params else str(IMPORT_PROBLEMS[error.code])

@@ -116,7 +116,7 @@ def test_a_file_with_bad_cells_names_each_and_changes_nothing(province):
     report = run(province, "people", fixed)
     assert [(e.row, e.column, e.reason) for e in report.errors] == [
         (3, "person_id", "ns-1 is also on row 2"),
-        (4, "unit_id", "no unit KHONG_CO"),
+        (4, "unit_id", "KHONG_CO does not exist"),
         (5, "person_id", "nv-ldtt-moi is already recorded"),
     ]
     assert str(report.errors[0]) == "people.xlsx, row 3, column person_id: ns-1 is also on row 2"
@@ -164,7 +164,7 @@ def test_the_admin_page_checks_then_imports_and_lists_errors_by_row(demo_app):
     form = {"csrf_token": token, "kind": "people", "reason": "Nhập thử", "action": "import"}
     refused = client.post("/admin/imports", data=form | {"file": (io.BytesIO(bad), "cb.xlsx")})
     assert refused.status_code == 422
-    assert "chưa nhập dòng nào" in refused.get_data(as_text=True) and "no unit KHONG_CO" in refused.get_data(
+    assert "chưa nhập dòng nào" in refused.get_data(as_text=True) and "không có KHONG_CO" in refused.get_data(
         as_text=True
     )
     good = workbook(PEOPLE, ["ns-1", "Một", "SO_Y_TE", date(2019, 3, 1), None])
@@ -225,6 +225,6 @@ def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(servic
         assert session.scalar(select(func.count()).select_from(Restriction)) == 1
     again = run(services, "units", workbook(files["units"][0], ["X", "X", "NO_SUCH_PLACE", "NOT_A_UNIT", None, None]))
     assert [(e.row, e.column, e.reason) for e in again.errors] == [
-        (2, "jurisdiction_id", "no jurisdiction NO_SUCH_PLACE"),
-        (2, "parent_id", "no parent NOT_A_UNIT"),
+        (2, "jurisdiction_id", "NO_SUCH_PLACE does not exist"),
+        (2, "parent_id", "NOT_A_UNIT does not exist"),
     ]

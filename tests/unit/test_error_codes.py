@@ -20,6 +20,7 @@ import engine
 from engine import EngineError
 from web import messages
 from workflows.errors import ERROR_CODES
+from workflows.nominees.imports import PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("workflows", "web")
@@ -218,3 +219,8 @@ def test_every_wording_has_a_vietnamese_translation():
         f"{code}: {text!r}" for code, text in wordings().items() if not (translated.get(text) or "").strip()
     )
     assert missing == [], "wordings without a (non-fuzzy) Vietnamese translation in messages.po:\n" + "\n".join(missing)
+
+
+def test_every_import_problem_is_worded_for_the_reader():
+    assert set(messages.IMPORT_PROBLEMS) == set(PROBLEMS)
+

@@ -13,7 +13,7 @@ from workflows.nominees import services as nominee_services
 
 from ..extensions import services
 from ..i18n import nfc
-from ..messages import domain_message
+from ..messages import domain_message, import_problem
 from ..security import current_principal
 from .blueprint import bp
 
@@ -57,4 +57,7 @@ def import_records():
         )
         return page, 422
     status = 422 if report.errors else 200
-    return render_template("admin/imports.html", kinds=imports.KINDS, report=report, values=values), status
+    page = render_template(
+        "admin/imports.html", kinds=imports.KINDS, report=report, values=values, problem=import_problem
+    )
+    return page, status

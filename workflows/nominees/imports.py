@@ -40,13 +40,56 @@ BATCH = 5000
 JURISDICTION_LEVELS = ("national", "province", "commune")
 
 
+# What can be wrong with a cell or a row, by code, in English; the web layer words each code
+# for the reader (web/messages.py IMPORT_PROBLEMS), with the same parameters.
+PROBLEMS = {
+    "wrong_header": "the header row must be {columns} (download the template)",
+    "too_many_rows": "more than {limit} rows",
+    "empty": "is empty",
+    "too_long": "longer than {limit} characters",
+    "nul_character": "contains a NUL character",
+    "not_a_choice": "{value!r} is not one of {choices}",
+    "not_a_date": "{value!r} is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+    "not_a_year": "{value!r} is not a year",
+    "year_out_of_range": "{value} is not between {first} and {last}",
+    "repeated": "{value} is also on row {row}",
+    "already_recorded": "{value} is already recorded",
+    "unknown_reference": "{value} does not exist",
+    "ends_before_start": "{end} is before the start, {start}",
+    "succeeds_itself": "a unit cannot succeed itself",
+}
+Broken = tuple[str, str, dict]  # a row rule's finding: (column, problem code, parameters)
+
+
+class CellProblem(ValueError):
+    def __init__(self, code: str, **params):
+        super().__init__(PROBLEMS[code].format(**params))
+        self.code, self.params = code, params
+
+
+@dataclass(frozen=True)
+class CellError:
+    file: str
+    row: int
+    column: str
+    code: str  # one of PROBLEMS
+    params: dict = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return PROBLEMS[self.code].format(**self.params)
+
+    def __str__(self) -> str:
+        return f"{self.file}, row {self.row}, column {self.column}: {self.reason}"
+
+
 def _text(limit: int) -> Callable[[Any], str]:
     def read(value: Any) -> str:
         text = " ".join(str(value).split())
         if len(text) > limit:
-            raise ValueError(f"longer than {limit} characters")
+            raise CellProblem("too_long", limit=limit)
         if "\x00" in text:
-            raise ValueError("contains a NUL character")
+            raise CellProblem("nul_character")
         return text
 
     return read
@@ -56,7 +99,7 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
     def read(value: Any) -> str:
         text = str(value).strip()
         if text not in choices and text.upper() not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+            raise CellProblem("not_a_choice", value=str(value), choices=", ".join(choices))
         return text if text in choices else text.upper()
 
     return read
@@ -73,16 +116,16 @@ def _date(value: Any) -> date:
             return parse(text)
         except ValueError:
             continue
-    raise ValueError(f"{text!r} is not a date (dd/mm/yyyy or yyyy-mm-dd)")
+    raise CellProblem("not_a_date", value=text)
 
 
 def _year(value: Any) -> int:
     try:
         year = int(str(value).strip().removesuffix(".0"))
     except ValueError:
-        raise ValueError(f"{value!r} is not a year") from None
+        raise CellProblem("not_a_year", value=str(value)) from None
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError(f"{year} is not between {MIN_YEAR} and {MAX_YEAR}")
+        raise CellProblem("year_out_of_range", value=str(year), first=MIN_YEAR, last=MAX_YEAR)
     return year
 
 
@@ -110,13 +153,13 @@ class Kind:
     existing: Any  # the ORM columns of the key in the database
     references: tuple[Reference, ...]
     rows: Callable[[dict], list[tuple[Any, dict]]]  # (model, values) to insert for one row
-    rule: Callable[[dict], tuple[str, str] | None] = field(default=lambda row: None)  # (column, reason)
+    rule: Callable[[dict], Broken | None] = field(default=lambda row: None)
 
 
-def _period(start: str, end: str) -> Callable[[dict], tuple[str, str] | None]:
-    def rule(row: dict) -> tuple[str, str] | None:
+def _period(start: str, end: str) -> Callable[[dict], Broken | None]:
+    def rule(row: dict) -> Broken | None:
         if row.get(start) and row.get(end) and row[end] < row[start]:
-            return end, f"{row[end]:%d/%m/%Y} is before {start} {row[start]:%d/%m/%Y}"
+            return end, "ends_before_start", {"end": f"{row[end]:%d/%m/%Y}", "start": f"{row[start]:%d/%m/%Y}"}
         return None
 
     return rule
@@ -185,9 +228,7 @@ KINDS: dict[str, Kind] = {
                 {"successor_id": r["successor_id"], "predecessor_id": r["predecessor_id"], "since": r["since"]},
             )
         ],
-        lambda r: (
-            ("predecessor_id", "a unit cannot succeed itself") if r["successor_id"] == r["predecessor_id"] else None
-        ),
+        lambda r: ("predecessor_id", "succeeds_itself", {}) if r["successor_id"] == r["predecessor_id"] else None,
     ),
     "people": Kind(
         (
@@ -296,17 +337,6 @@ KINDS: dict[str, Kind] = {
 
 
 @dataclass(frozen=True)
-class CellError:
-    file: str
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, row {self.row}, column {self.column}: {self.reason}"
-
-
-@dataclass(frozen=True)
 class ImportReport:
     kind: str
     file: str
@@ -369,12 +399,11 @@ def _read(file_name: str, content: bytes, columns: tuple[Column, ...]) -> tuple[
     header = [str(cell).strip() if cell is not None else "" for cell in next(lines, ())]
     expected = [column.name for column in columns]
     if header[: len(expected)] != expected:
-        reason = f"the header row must be {', '.join(expected)} (download the template)"
-        return [], [CellError(file_name, 1, "-", reason)]
+        return [], [CellError(file_name, 1, "-", "wrong_header", {"columns": ", ".join(expected)})]
     rows, errors = [], []
     for number, line in enumerate(lines, start=2):
         if number > MAX_ROWS + 1:
-            errors.append(CellError(file_name, number, "-", f"more than {MAX_ROWS} rows"))
+            errors.append(CellError(file_name, number, "-", "too_many_rows", {"limit": MAX_ROWS}))
             break
         cells = list(line[: len(columns)]) + [None] * (len(columns) - len(line))
         if all(cell is None or str(cell).strip() == "" for cell in cells):
@@ -383,13 +412,13 @@ def _read(file_name: str, content: bytes, columns: tuple[Column, ...]) -> tuple[
         for column, cell in zip(columns, cells, strict=True):
             if cell is None or str(cell).strip() == "":
                 if column.required:
-                    errors.append(CellError(file_name, number, column.name, "is empty"))
+                    errors.append(CellError(file_name, number, column.name, "empty"))
                 row[column.name] = None
                 continue
             try:
                 row[column.name] = column.read(cell)
-            except ValueError as exc:
-                errors.append(CellError(file_name, number, column.name, str(exc)))
+            except CellProblem as exc:
+                errors.append(CellError(file_name, number, column.name, exc.code, exc.params))
         rows.append(row)
     return rows, errors
 
@@ -423,20 +452,19 @@ def _check(session: Session, spec: Kind, file_name: str, rows: list[dict]) -> li
         number, key = row["_row"], tuple(row[name] for name in spec.key)
         label = " ".join(str(part) for part in key)
         if key in seen:
-            errors.append(CellError(file_name, number, spec.key[-1], f"{label} is also on row {seen[key]}"))
+            errors.append(CellError(file_name, number, spec.key[-1], "repeated", {"value": label, "row": seen[key]}))
         elif key in known:
-            errors.append(CellError(file_name, number, spec.key[-1], f"{label} is already recorded"))
+            errors.append(CellError(file_name, number, spec.key[-1], "already_recorded", {"value": label}))
         seen.setdefault(key, number)
         for reference in spec.references:
             value = row[reference.column]
             if value and (value,) not in targets[reference.column] and not (reference.same_kind and value in created):
-                errors.append(
-                    CellError(file_name, number, reference.column, f"no {reference.column.removesuffix('_id')} {value}")
-                )
+                errors.append(CellError(file_name, number, reference.column, "unknown_reference", {"value": value}))
         if subjects and (row["subject_kind"], row["subject_id"]) not in subjects:
-            errors.append(CellError(file_name, number, "subject_id", f"no {row['subject_kind']} {row['subject_id']}"))
+            errors.append(CellError(file_name, number, "subject_id", "unknown_reference", {"value": row["subject_id"]}))
         if broken := spec.rule(row):
-            errors.append(CellError(file_name, number, *broken))
+            column, code, params = broken
+            errors.append(CellError(file_name, number, column, code, params))
         created.add(str(key[0]))
     return errors
 
