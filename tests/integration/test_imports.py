@@ -19,6 +19,7 @@ from workflows.errors import ForbiddenError
 from workflows.models import DomainBase
 from workflows.nominees import imports
 from workflows.nominees import services as nominee_services
+from workflows.nominees.features import person_features, unit_features
 from workflows.nominees.models import Employment, PerformanceRating, Person, Restriction
 from workflows.operations import log
 from workflows.org.lineage import lineage
@@ -177,9 +178,9 @@ def test_the_admin_page_checks_then_imports_and_lists_errors_by_row(demo_app):
 
 
 def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(services):
-    """Ninh Bình after the 2025 merger: the province, a ward and a commune; a sở with a hospital
-    under it, the ward that succeeds an older one; people, a transfer, ratings, an initiative and
-    a discipline, each kind from its own file, in that order."""
+    """Ninh Bình after the 2025 merger: the province and a ward; a sở with a hospital under it, the
+    ward that succeeds an older one; people, a transfer, ratings, an initiative, a discipline and
+    awards from before, each kind from its own file, in that order."""
     add_user(services, "admin", "admin", None)
     files = {
         "jurisdictions": (
@@ -213,6 +214,12 @@ def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(servic
             ["subject_kind", "subject_id", "kind", "started_on", "ended_on"],
             ["person", "nb-2", "discipline", date(2025, 3, 1), date(2025, 9, 1)],
         ),
+        "awards": (
+            ["subject_kind", "subject_id", "year", "award_code", "decision_code", "decided_on", "decider_level"]
+            + ["counts_for_merit"],
+            ["person", "nb-1", 2023, "BK_TINH", "1234/QĐ-UBND", date(2024, 1, 15), "province_chair", "yes"],
+            ["unit", "P_NAM_THANH", 2024, "CO_TINH", "88/QĐ-UBND", date(2025, 2, 1), "province_chair", "yes"],
+        ),
     }
     for kind, (header, *rows) in files.items():
         report = run(services, kind, workbook(header, *rows))
@@ -223,6 +230,8 @@ def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(servic
         units_of_nb2 = sorted(session.scalars(select(Employment.unit_id).where(Employment.person_id == "nb-2")))
         assert units_of_nb2 == ["P_HOA_LU", "P_NAM_THANH"]
         assert session.scalar(select(func.count()).select_from(Restriction)) == 1
+        assert person_features(session, "nb-1", 2025, date(2025, 12, 1))["holds_bk_tinh"]
+        assert unit_features(session, "P_HOA_LU", 2024, date(2025, 12, 1))["holds_co_tinh"]  # its predecessor's Cờ
     again = run(services, "units", workbook(files["units"][0], ["X", "X", "NO_SUCH_PLACE", "NOT_A_UNIT", None, None]))
     assert [(e.row, e.column, e.reason) for e in again.errors] == [
         (2, "jurisdiction_id", "NO_SUCH_PLACE does not exist"),

@@ -1,6 +1,6 @@
 """Importing a province's records from xlsx workbooks, inside the caller's unit of work: one
 template per kind (jurisdictions, units, unit successions, people, employment periods, ratings,
-initiatives, restrictions), every row checked before anything is written, so that a file with one
+initiatives, restrictions, and awards received before the register was kept here), every row checked before anything is written, so that a file with one
 bad cell imports nothing and its errors name the file, row, column and reason. Workbooks are
 parsed with defusedxml (openpyxl uses it when it is installed) after their unpacked size is
 checked. Kinds that refer to others are imported after them (units after jurisdictions, …)."""
@@ -26,6 +26,7 @@ from .models import (
     RESTRICTION_KINDS,
     SUBJECT_PERSON,
     SUBJECT_UNIT,
+    AchievementRecord,
     Employment,
     Initiative,
     PerformanceRating,
@@ -306,6 +307,42 @@ KINDS: dict[str, Kind] = {
         (Reference("person_id", Person.id),),
         lambda r: [
             (Initiative, {"person_id": r["person_id"], "year": r["year"], "scope": r["scope"], "title": r["title"]})
+        ],
+    ),
+    # Awards received before thidua kept the register (older decisions, other deciders).
+    "awards": Kind(
+        (
+            Column("subject_kind", _choice((SUBJECT_PERSON, SUBJECT_UNIT))),
+            Column("subject_id", _text(50)),
+            Column("year", _year),
+            Column("award_code", _text(30)),
+            Column("decision_code", _text(60)),
+            Column("decided_on", _date),
+            Column("decider_level", _text(30), required=False),
+            Column("counts_for_merit", _choice(("yes", "no"))),
+        ),
+        ("subject_kind", "subject_id", "year", "award_code"),
+        (
+            AchievementRecord.subject_kind,
+            AchievementRecord.subject_id,
+            AchievementRecord.year,
+            AchievementRecord.award_code,
+        ),
+        (),
+        lambda r: [
+            (
+                AchievementRecord,
+                {
+                    "subject_kind": r["subject_kind"],
+                    "subject_id": r["subject_id"],
+                    "year": r["year"],
+                    "award_code": r["award_code"],
+                    "decision_code": r["decision_code"],
+                    "decided_on": r["decided_on"],
+                    "decider_level": r["decider_level"],
+                    "counts_for_merit": r["counts_for_merit"] == "yes",
+                },
+            )
         ],
     ),
     "restrictions": Kind(
