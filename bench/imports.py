@@ -24,6 +24,7 @@ from web.database import upgrade_database
 from workflows.accounts.services import principal_of_user
 from workflows.bootstrap import bootstrap
 from workflows.demo.services import load_demo
+from workflows.nominees import imports
 from workflows.nominees import services as nominee_services
 from workflows.nominees.models import RATINGS
 
@@ -32,6 +33,10 @@ from . import write_json
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 60
 UNITS = ("SO_Y_TE", "SO_GD_DT", "SO_TAI_CHINH", "HAI_HAU", "GIAO_THUY")
+
+
+def header(kind: str) -> list[str]:
+    return [column.name for column in imports.KINDS[kind].columns]
 
 
 def workbook(header: list[str], rows) -> bytes:
@@ -54,14 +59,15 @@ def run(people: int, years: int) -> dict:
         ids = [f"bench-{number:06d}" for number in range(people)]
         files = {
             "people": workbook(
-                ["person_id", "full_name", "unit_id", "recruited_on", "position"],
+                header("people"),
                 (
                     [i, f"Cán bộ {i}", UNITS[n % len(UNITS)], date(2010 + n % 12, 1 + n % 12, 1), None]
+                    + [("female", "male")[n % 2], date(1970 + n % 30, 1 + n % 12, 1)]
                     for n, i in enumerate(ids)
                 ),
             ),
             "ratings": workbook(
-                ["person_id", "year", "rating"],
+                header("ratings"),
                 (
                     [i, 2021 + year, RATINGS[(n + year) % len(RATINGS)]]
                     for n, i in enumerate(ids)

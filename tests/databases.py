@@ -117,7 +117,12 @@ class Templates:
             name = f"{self.prefix}_{template}"
             with server.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
-            _build(server.url.set(database=name).render_as_string(hide_password=False), template)
+            try:
+                _build(server.url.set(database=name).render_as_string(hide_password=False), template)
+            except BaseException:  # a half-built template is not kept: the next test builds it again
+                with server.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                raise
             self._postgres[template] = name
         return self._postgres[template]
 

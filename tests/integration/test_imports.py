@@ -37,7 +37,7 @@ def workbook(header: list[str], *rows: list) -> bytes:
     return out.getvalue()
 
 
-PEOPLE = ["person_id", "full_name", "unit_id", "recruited_on", "position"]
+PEOPLE = ["person_id", "full_name", "unit_id", "recruited_on", "position", "gender", "born_on"]
 RATINGS = ["person_id", "year", "rating"]
 
 
@@ -201,18 +201,21 @@ def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(servic
         ),
         "people": (
             PEOPLE,
-            ["nb-1", "Phan Thị Lan", "BV_TINH", date(2015, 9, 1), "Bác sĩ"],
-            ["nb-2", "Vũ Đức Long", "P_NAM_THANH", date(2012, 1, 1), "Công chức"],
+            ["nb-1", "Phan Thị Lan", "BV_TINH", date(2015, 9, 1), "Bác sĩ", "female", date(1988, 4, 2)],
+            ["nb-2", "Vũ Đức Long", "P_NAM_THANH", date(2012, 1, 1), "Công chức", "male", None],
         ),
         "employment": (
             ["person_id", "unit_id", "position", "started_on", "ended_on"],
             ["nb-2", "P_HOA_LU", "Công chức", date(2025, 7, 1), None],
         ),
         "ratings": (RATINGS, ["nb-1", 2024, "HTXSNV"], ["nb-1", 2025, "HTXSNV"], ["nb-2", 2025, "HTTNV"]),
-        "initiatives": (["person_id", "year", "scope", "title"], ["nb-1", 2025, "province", "Quy trình cấp cứu"]),
+        "initiatives": (
+            ["person_id", "year", "scope", "title", "document_number", "document_date", "issued_by"],
+            ["nb-1", 2025, "province", "Quy trình cấp cứu", "45/QĐ-SYT", date(2025, 10, 2), "Sở Y tế"],
+        ),
         "restrictions": (
-            ["subject_kind", "subject_id", "kind", "started_on", "ended_on"],
-            ["person", "nb-2", "discipline", date(2025, 3, 1), date(2025, 9, 1)],
+            ["subject_kind", "subject_id", "kind", "started_on", "ended_on", "severity", "source"],
+            ["person", "nb-2", "discipline", date(2025, 3, 1), date(2025, 9, 1), "khiển trách", "12/QĐ-UBND"],
         ),
         "awards": (
             ["subject_kind", "subject_id", "year", "award_code", "decision_code", "decided_on", "decider_level"]
@@ -229,7 +232,9 @@ def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(servic
         assert lineage(session, "P_HOA_LU") == {"P_HOA_LU", "P_NAM_THANH"}
         units_of_nb2 = sorted(session.scalars(select(Employment.unit_id).where(Employment.person_id == "nb-2")))
         assert units_of_nb2 == ["P_HOA_LU", "P_NAM_THANH"]
-        assert session.scalar(select(func.count()).select_from(Restriction)) == 1
+        (restriction,) = session.scalars(select(Restriction))
+        assert (restriction.severity, restriction.source) == ("khiển trách", "12/QĐ-UBND")
+        assert (session.get(Person, "nb-1").gender, session.get(Person, "nb-1").born_on) == ("female", date(1988, 4, 2))
         assert person_features(session, "nb-1", 2025, date(2025, 12, 1))["holds_bk_tinh"]
         assert unit_features(session, "P_HOA_LU", 2024, date(2025, 12, 1))["holds_co_tinh"]  # its predecessor's Cờ
     again = run(services, "units", workbook(files["units"][0], ["X", "X", "NO_SUCH_PLACE", "NOT_A_UNIT", None, None]))

@@ -39,6 +39,8 @@ MAX_ROWS = 1_000_000
 MIN_YEAR, MAX_YEAR = 1945, 2100
 BATCH = 5000
 JURISDICTION_LEVELS = ("national", "province", "commune")
+GENDERS = ("female", "male")
+INITIATIVE_FIELDS = ("person_id", "year", "scope", "title", "document_number", "document_date", "issued_by")
 
 
 # What can be wrong with a cell or a row, by code, in English; the web layer words each code
@@ -238,6 +240,8 @@ KINDS: dict[str, Kind] = {
             Column("unit_id", _text(50)),
             Column("recruited_on", _date),
             Column("position", _text(200), required=False),
+            Column("gender", _choice(GENDERS), required=False),
+            Column("born_on", _date, required=False),
         ),
         ("person_id",),
         (Person.id,),
@@ -250,6 +254,8 @@ KINDS: dict[str, Kind] = {
                     "full_name": r["full_name"],
                     "unit_id": r["unit_id"],
                     "recruited_on": r["recruited_on"],
+                    "gender": r["gender"],
+                    "born_on": r["born_on"],
                 },
             ),
             (
@@ -301,13 +307,14 @@ KINDS: dict[str, Kind] = {
             Column("year", _year),
             Column("scope", _choice(INITIATIVE_SCOPES)),
             Column("title", _text(500)),
+            Column("document_number", _text(60), required=False),
+            Column("document_date", _date, required=False),
+            Column("issued_by", _text(200), required=False),
         ),
         ("person_id", "year", "title"),
         (Initiative.person_id, Initiative.year, Initiative.title),
         (Reference("person_id", Person.id),),
-        lambda r: [
-            (Initiative, {"person_id": r["person_id"], "year": r["year"], "scope": r["scope"], "title": r["title"]})
-        ],
+        lambda r: [(Initiative, {name: r[name] for name in INITIATIVE_FIELDS})],
     ),
     # Awards received before thidua kept the register (older decisions, other deciders).
     "awards": Kind(
@@ -352,6 +359,8 @@ KINDS: dict[str, Kind] = {
             Column("kind", _choice(RESTRICTION_KINDS)),
             Column("started_on", _date),
             Column("ended_on", _date, required=False),
+            Column("severity", _text(30), required=False),
+            Column("source", _text(200), required=False),
         ),
         ("subject_kind", "subject_id", "kind", "started_on"),
         (Restriction.subject_kind, Restriction.subject_id, Restriction.kind, Restriction.started_on),
@@ -365,6 +374,8 @@ KINDS: dict[str, Kind] = {
                     "kind": r["kind"],
                     "started_on": r["started_on"],
                     "ended_on": r["ended_on"],
+                    "severity": r["severity"],
+                    "source": r["source"],
                 },
             )
         ],

@@ -26,6 +26,8 @@ class Person(DomainBase):
     full_name: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     recruited_on: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(10))  # female | male: reports count women
+    born_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Employment(DomainBase):
@@ -86,6 +88,10 @@ class Initiative(DomainBase):
     year: Mapped[int] = mapped_column(Integer)
     scope: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(500))
+    # The document that recognised it (quyết định công nhận): number, date and who issued it.
+    document_number: Mapped[str | None] = mapped_column(String(60))
+    document_date: Mapped[date | None] = mapped_column(Date)
+    issued_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Restriction(DomainBase):
@@ -100,3 +106,5 @@ class Restriction(DomainBase):
     kind: Mapped[str] = mapped_column(String(20))
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    severity: Mapped[str | None] = mapped_column(String(30))  # e.g. khiển trách, cảnh cáo
+    source: Mapped[str | None] = mapped_column(String(200))  # the decision or report that imposed it
