@@ -11,14 +11,11 @@ Target: 50,000 people with 5 years of ratings imported in <= 60 s (both files, c
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
-
-from openpyxl import Workbook
 
 from web.database import upgrade_database
 from workflows.accounts.services import principal_of_user
@@ -39,17 +36,6 @@ def header(kind: str) -> list[str]:
     return [column.name for column in imports.KINDS[kind].columns]
 
 
-def workbook(header: list[str], rows) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def run(people: int, years: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         services = bootstrap(f"sqlite:///{folder}/imports.sqlite3")
@@ -58,7 +44,7 @@ def run(people: int, years: int) -> dict:
         admin = principal_of_user(services, "admin")
         ids = [f"bench-{number:06d}" for number in range(people)]
         files = {
-            "people": workbook(
+            "people": imports.workbook(
                 header("people"),
                 (
                     [i, f"Cán bộ {i}", UNITS[n % len(UNITS)], date(2010 + n % 12, 1 + n % 12, 1), None]
@@ -66,7 +52,7 @@ def run(people: int, years: int) -> dict:
                     for n, i in enumerate(ids)
                 ),
             ),
-            "ratings": workbook(
+            "ratings": imports.workbook(
                 header("ratings"),
                 (
                     [i, 2021 + year, RATINGS[(n + year) % len(RATINGS)]]

@@ -9,7 +9,7 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.integration.conftest import add_user, sign_in
@@ -27,14 +27,7 @@ from workflows.org.models import Unit
 
 
 def workbook(header: list[str], *rows: list) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return imports.workbook(header, rows)
 
 
 PEOPLE = ["person_id", "full_name", "unit_id", "recruited_on", "position", "gender", "born_on"]

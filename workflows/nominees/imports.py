@@ -11,9 +11,10 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
@@ -394,16 +395,24 @@ class ImportReport:
 
 
 def template(kind: str) -> bytes:
-    """An empty workbook of the kind: its header row, bold and frozen."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = kind
-    sheet.append([column.name for column in _kind(kind).columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    """An empty workbook of the kind: its header row."""
+    return workbook([column.name for column in _kind(kind).columns], (), title=kind)
+
+
+def workbook(header: list[str], rows: Iterable[list], title: str = "records") -> bytes:
+    """An xlsx workbook of one sheet: `header` (bold, frozen) and then `rows` (written as they
+    come, so a large file is never held as cells in memory)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
+    cells = [WriteOnlyCell(sheet, value=name) for name in header]
+    for cell in cells:
+        cell.font = Font(bold=True)
+    sheet.append(cells)
+    for row in rows:
+        sheet.append(row)
     out = io.BytesIO()
-    workbook.save(out)
+    book.save(out)
     return out.getvalue()
 
 
