@@ -13,7 +13,7 @@ CATALOG := web/translations/vi/LC_MESSAGES/messages
 
 run: setup
 	$(BIN)/thidua init
-	$(BIN)/thidua demo
+	$(BIN)/thidua demo --province ninh-binh-2026
 	$(BIN)/thidua serve
 
 test: setup

@@ -253,19 +253,27 @@ def replay_command(instance_id, at):
 
 
 @cli.command("demo")
+@click.option(
+    "--province",
+    "demo",
+    type=click.Choice(["nam-dinh-2022", "ninh-binh-2026"]),
+    default="nam-dinh-2022",
+    show_default=True,
+    help="Which demo: Nam Định in 2022, or Ninh Bình in 2026 after the merger.",
+)
 @click.option("--list", "list_users", is_flag=True, help="List the demo users and their roles instead.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON for scripts.")
 @with_appcontext
 @user_errors
-def demo_command(list_users, as_json):
-    """Load the demo province (idempotent: a second run keeps what is there)."""
+def demo_command(demo, list_users, as_json):
+    """Load a demo province (idempotent: a second run keeps what is there)."""
     from workflows.demo.queries import demo_users
     from workflows.demo.services import load_demo
 
     if not list_users:
-        click.echo(load_demo(services(current_app), current_app.config["BPMN_DIR"]))
+        click.echo(load_demo(services(current_app), current_app.config["BPMN_DIR"], demo))
         return
-    listing = demo_users(services(current_app))
+    listing = demo_users(services(current_app), demo)
     if as_json:
         click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
         return

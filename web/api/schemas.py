@@ -267,6 +267,7 @@ class RegisterEntrySchema(Schema):
     received_by = fields.String(
         required=True, metadata={"description": "The subject, or the predecessor unit the award came with."}
     )
+    received_by_name = fields.String(required=True)
 
 
 class RegisterSchema(Schema):

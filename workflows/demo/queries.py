@@ -6,11 +6,12 @@ from sqlalchemy import select
 
 from ..org.models import BlocMember, RoleAssignment, User
 from ..uow import Services
-from . import province
+from .services import DEMOS
 
 
-def demo_users(services: Services) -> dict:
+def demo_users(services: Services, demo: str = "nam-dinh-2022") -> dict:
     """Who does what in the demo: {"password", "users": [{username, full_name, roles, unit, bloc}]}."""
+    province = DEMOS[demo]
     with services.session_factory() as session:
         blocs = {
             m.unit_id: m.bloc_id for m in session.scalars(select(BlocMember).where(BlocMember.year == province.YEAR))

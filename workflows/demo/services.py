@@ -1,6 +1,7 @@
-"""Loading the demo province (`thidua demo`): deploy the processes, add the province if it is
-not there yet, and take its nominations to their steps, each step in its own transaction.
-Idempotent: a second run keeps what is there."""
+"""Loading a demo province (`thidua demo [--province NAME]`): deploy the processes, add the
+province if it is not there yet, and take its nominations to their steps, each step in its own
+transaction. Idempotent: a second run keeps what is there. Two demos: Nam Định in 2022 (the
+historical one the tests use) and Ninh Bình in 2026, after the merger (what `make run` loads)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from ..nominations import creation, steps
 from ..org.models import Jurisdiction
 from ..processes import services as process_services
 from ..uow import Services
-from . import province
+from . import ninh_binh, province
+
+DEMOS = {"nam-dinh-2022": province, "ninh-binh-2026": ninh_binh}
 
 
-def load_demo(services: Services, bpmn_dir: str | Path) -> str:
+def load_demo(services: Services, bpmn_dir: str | Path, demo: str = "nam-dinh-2022") -> str:
     """Deploy the processes, then add what is missing of the province; returns a summary."""
+    province = DEMOS[demo]
     bpmn_dir = Path(bpmn_dir)
     lines = [
         f"{d.process_id} version {d.version} ({'deployed' if d.created else 'unchanged'})"
@@ -29,7 +33,7 @@ def load_demo(services: Services, bpmn_dir: str | Path) -> str:
         uow.commit()
     if added:
         for nomination, taken in province.DEMO_NOMINATIONS:
-            _advance(services, nomination, taken)
+            _advance(services, province, nomination, taken)
         lines.append(
             f"demo province added: {len(province.UNITS)} units, {len(province.BLOCS)} blocs, {len(province.USERS)} users, "
             f"{len(province.DEMO_NOMINATIONS)} nominations at several steps"
@@ -40,7 +44,7 @@ def load_demo(services: Services, bpmn_dir: str | Path) -> str:
     return "\n".join(lines)
 
 
-def _advance(services: Services, nomination: tuple, taken: list) -> None:
+def _advance(services: Services, province, nomination: tuple, taken: list) -> None:
     person_id, award, unit, officer, route = nomination
     with services.uow() as uow:
         created = creation.create_nomination(

@@ -327,6 +327,7 @@ class RegisterEntry:
     revoked_on: date | None
     revoked_by: str | None
     received_by: str  # the subject, or the predecessor unit it came with
+    received_by_name: str
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,9 @@ def awards_received(services: Services, principal: Principal, subject_kind: str,
         else:
             raise NotFoundError(subject_kind, subject_id)
         titles = dict(session.execute(select(Award.code, func.max(Award.title)).group_by(Award.code)).all())
+        names = {subject_id: name}
+        if subject_kind == SUBJECT_UNIT:
+            names |= dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(subjects))).all())
         records = session.scalars(
             select(AchievementRecord)
             .where(AchievementRecord.subject_kind == subject_kind, AchievementRecord.subject_id.in_(subjects))
@@ -375,6 +379,7 @@ def awards_received(services: Services, principal: Principal, subject_kind: str,
                 record.revoked_on,
                 record.revoked_by,
                 record.subject_id,
+                names.get(record.subject_id, record.subject_id),
             )
             for record in records
         ]

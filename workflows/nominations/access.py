@@ -16,7 +16,7 @@ from engine.models import HumanTask, ProcessInstance
 
 from ..accounts.principals import Principal
 from ..errors import NotFoundError
-from ..org.models import BlocMember, RoleAssignment, Unit, User
+from ..org.models import BlocMember, Jurisdiction, RoleAssignment, Unit, User
 from .models import Campaign, Nomination
 
 _KINDS = ("unit", "bloc", "jurisdiction")
@@ -127,7 +127,8 @@ def require_units_visible(
     session: Session, principal: Principal, unit_ids: set[str], kind: str, record_id: str
 ) -> None:
     """A unit's records (its register, its people's) are seen by a role scoped to the unit, to a
-    bloc it belonged to, or to its jurisdiction (or held everywhere). NotFoundError otherwise,
+    bloc it belonged to, or to its jurisdiction or the province above it (or held everywhere).
+    NotFoundError otherwise,
     naming the record (`kind`, `record_id`) asked for."""
     if principal.unscoped:
         return
@@ -137,8 +138,11 @@ def require_units_visible(
     conditions = []
     if ids["bloc"]:
         conditions.append(Unit.id.in_(select(BlocMember.unit_id).where(BlocMember.bloc_id.in_(ids["bloc"]))))
-    if ids["jurisdiction"]:
-        conditions.append(Unit.jurisdiction_id.in_(ids["jurisdiction"]))
+    if ids["jurisdiction"]:  # a province's roles see its communes' and wards' units too
+        within = select(Jurisdiction.id).where(
+            or_(Jurisdiction.id.in_(ids["jurisdiction"]), Jurisdiction.parent_id.in_(ids["jurisdiction"]))
+        )
+        conditions.append(Unit.jurisdiction_id.in_(within))
     if (
         not conditions
         or session.scalar(select(Unit.id).where(Unit.id.in_(unit_ids), or_(*conditions)).limit(1)) is None
