@@ -21,9 +21,9 @@ from web.database import upgrade_database
 from workflows.accounts.services import principal_of_user
 from workflows.bootstrap import bootstrap
 from workflows.demo.services import load_demo
-from workflows.nominees import imports
-from workflows.nominees import services as nominee_services
 from workflows.nominees.models import RATINGS
+from workflows.records import imports
+from workflows.records import services as record_services
 
 from . import write_json
 
@@ -65,7 +65,7 @@ def run(people: int, years: int) -> dict:
         for kind, content in files.items():
             for dry_run in (True, False):
                 began = time.perf_counter()
-                report = nominee_services.import_records(
+                report = record_services.import_records(
                     services, admin, kind, f"{kind}.xlsx", content, dry_run=dry_run, reason="benchmark"
                 )
                 assert not report.errors, report.errors[:3]

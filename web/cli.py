@@ -383,6 +383,21 @@ _ACTOR = click.option("--actor", default=default_actor, show_default="cli:<user>
 _SCOPE = click.option("--scope", default=None, help="unit:<id>, bloc:<id> or jurisdiction:<id>; default: everywhere.")
 
 
+@users_group.command("create")
+@click.argument("username")
+@click.option("--full-name", required=True, help="The user's full name.")
+@click.option("--unit", default=None, help="The unit they work in (its id).")
+@click.password_option(help="Asked for (twice, hidden) when not given; 12 characters at least.")
+@_REASON
+@_ACTOR
+@with_appcontext
+@user_errors
+def users_create_command(username, full_name, unit, password, reason, actor):
+    """Create USERNAME, who signs in with the password (`users grant` then gives them a role):
+    how a new installation gets its first administrator."""
+    _user_change(account_services.create_user, username, full_name, unit, password, reason=reason, actor=actor)
+
+
 @users_group.command("grant")
 @click.argument("username")
 @click.argument("role")

@@ -201,7 +201,7 @@ def engine_message(error: EngineError) -> str:
     return coded_message(error.code, str(error))
 
 
-# What can be wrong with an imported cell or row (workflows.nominees.imports.PROBLEMS), worded
+# What can be wrong with an imported cell or row (workflows.records.imports.PROBLEMS), worded
 # with the same parameters.
 IMPORT_PROBLEMS = {
     "wrong_header": lazy_gettext("the header row must be %(columns)s (download the template)"),

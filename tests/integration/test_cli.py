@@ -112,3 +112,15 @@ def test_demo_lists_who_does_what_as_json(run):
         "unit": "SO_Y_TE",
         "bloc": "KHOI_VHXH",
     }
+
+
+def test_a_new_installation_gets_its_first_administrator_from_the_command_line(run):
+    run("init")
+    created = run(
+        "users", "create", "quantri", "--full-name", "Quản trị", "--password", "mot-mat-khau-dai", "--reason", "Cài đặt"
+    )
+    assert created.stdout.strip() == "quantri: -"
+    granted = run("users", "grant", "quantri", "admin", "--reason", "Cài đặt")
+    assert granted.stdout.strip() == "quantri: admin"
+    short = run("users", "create", "khac", "--full-name", "Khác", "--password", "ngan", "--reason", "r", check=False)
+    assert_one_line_error(short, "at least 12 characters")

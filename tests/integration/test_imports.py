@@ -17,13 +17,13 @@ from web.extensions import services as app_services
 from workflows.accounts.services import principal_of_user
 from workflows.errors import ForbiddenError
 from workflows.models import DomainBase
-from workflows.nominees import imports
-from workflows.nominees import services as nominee_services
 from workflows.nominees.features import person_features, unit_features
 from workflows.nominees.models import Employment, PerformanceRating, Person, Restriction
 from workflows.operations import log
 from workflows.org.lineage import lineage
 from workflows.org.models import Unit
+from workflows.records import imports
+from workflows.records import services as record_services
 
 
 def workbook(header: list[str], *rows: list) -> bytes:
@@ -45,7 +45,7 @@ def everything(services) -> dict[str, list]:
 
 def run(services, kind: str, content: bytes, *, dry_run=False, user="admin", reason="Nhập danh sách cán bộ 2026"):
     principal = principal_of_user(services, user)
-    return nominee_services.import_records(
+    return record_services.import_records(
         services, principal, kind, f"{kind}.xlsx", content, dry_run=dry_run, reason=reason
     )
 

@@ -20,7 +20,7 @@ import engine
 from engine import EngineError
 from web import messages
 from workflows.errors import ERROR_CODES
-from workflows.nominees.imports import PROBLEMS
+from workflows.records.imports import PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("workflows", "web")

@@ -8,8 +8,8 @@ from flask import Response, current_app, render_template, request
 from werkzeug.exceptions import NotFound
 
 from workflows.errors import DomainError
-from workflows.nominees import imports
-from workflows.nominees import services as nominee_services
+from workflows.records import imports
+from workflows.records import services as record_services
 
 from ..extensions import services
 from ..i18n import nfc
@@ -42,7 +42,7 @@ def import_records():
     try:
         if upload is None or not upload.filename:
             raise DomainError("import_file_invalid", "no file was chosen")
-        report = nominee_services.import_records(
+        report = record_services.import_records(
             services(current_app),
             current_principal(),
             values.get("kind", ""),

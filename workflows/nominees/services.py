@@ -3,21 +3,18 @@ the nomination page), so that a unit is not limited to the people loaded before.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import date
 
 from ..accounts.principals import Principal
 from ..calendar.vietnam import today
 from ..directory import SignedInDirectory
-from ..errors import DomainError, ForbiddenError
-from ..operations import log
+from ..errors import DomainError
 from ..org.models import Unit, unit_scope
 from ..uow import Services
-from . import imports, people
+from . import people
 
 MAX_NAME_LENGTH = 200
-ADMIN_ROLE = "admin"
 
 
 def register_person(
@@ -42,30 +39,3 @@ def register_person(
         )
         uow.commit()
     return person_id
-
-
-def import_records(
-    services: Services, principal: Principal, kind: str, file_name: str, content: bytes, *, dry_run: bool, reason: str
-) -> imports.ImportReport:
-    """An administrator imports a workbook of `kind` (nominees.imports.KINDS): a dry run only
-    checks it; otherwise a file without errors is written whole, with the reason and the file's
-    SHA-256 in the operation log, and a file with any error writes nothing."""
-    if ADMIN_ROLE not in principal.roles:
-        raise ForbiddenError("only an administrator imports records")
-    if not dry_run:
-        reason = log.require_reason(reason, log.RECORDS_IMPORT)
-    with services.uow() as uow:
-        report = imports.check_and_import(uow.session, kind, file_name, content, dry_run=dry_run)
-        if report.imported:
-            log.record(
-                uow.session,
-                actor=principal.id,
-                action=log.RECORDS_IMPORT,
-                subject_type="records",
-                subject_id=kind,
-                reason=reason,
-                new={"file": file_name, "rows": report.rows, "sha256": hashlib.sha256(content).hexdigest()},
-                at=uow.clock(),
-            )
-            uow.commit()
-    return report

@@ -1,9 +1,10 @@
 """Importing a province's records from xlsx workbooks, inside the caller's unit of work: one
-template per kind (jurisdictions, units, unit successions, people, employment periods, ratings,
-initiatives, restrictions, and awards received before the register was kept here), every row checked before anything is written, so that a file with one
-bad cell imports nothing and its errors name the file, row, column and reason. Workbooks are
-parsed with defusedxml (openpyxl uses it when it is installed) after their unpacked size is
-checked. Kinds that refer to others are imported after them (units after jurisdictions, …)."""
+template per kind (jurisdictions, units, campaigns, unit successions, people, employment periods,
+ratings, initiatives, restrictions, and awards received before the register was kept here), every
+row checked before anything is written, so that a file with one bad cell imports nothing and its
+errors name the file, row, column and reason. Workbooks are parsed with defusedxml (openpyxl uses
+it when it is installed) after their unpacked size is checked. Kinds that refer to others are
+imported after them (units after jurisdictions, …)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
-from ..org.models import Jurisdiction, Unit, UnitSuccession
-from .models import (
+from ..nominations.models import Campaign
+from ..nominees.models import (
     INITIATIVE_SCOPES,
     RATINGS,
     RESTRICTION_KINDS,
@@ -34,6 +35,7 @@ from .models import (
     Person,
     Restriction,
 )
+from ..org.models import Jurisdiction, Unit, UnitSuccession
 
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -220,6 +222,35 @@ KINDS: dict[str, Kind] = {
             )
         ],
         _period("valid_from", "valid_to"),
+    ),
+    "campaigns": Kind(
+        (
+            Column("campaign_id", _text(50)),
+            Column("jurisdiction_id", _text(50)),
+            Column("name", _text(300)),
+            Column("year", _year),
+            Column("theme", _text(2000)),
+            Column("registration_deadline", _date),
+            Column("submission_deadline", _date, required=False),
+        ),
+        ("campaign_id",),
+        (Campaign.id,),
+        (Reference("jurisdiction_id", Jurisdiction.id),),
+        lambda r: [
+            (
+                Campaign,
+                {
+                    "id": r["campaign_id"],
+                    "jurisdiction_id": r["jurisdiction_id"],
+                    "name": r["name"],
+                    "year": r["year"],
+                    "theme": r["theme"],
+                    "registration_deadline": r["registration_deadline"],
+                    "submission_deadline": r["submission_deadline"],
+                },
+            )
+        ],
+        _period("registration_deadline", "submission_deadline"),
     ),
     "successions": Kind(
         (Column("successor_id", _text(50)), Column("predecessor_id", _text(50)), Column("since", _date)),
