@@ -235,3 +235,26 @@ def test_a_province_is_entered_into_an_empty_database_one_import_per_kind(servic
         (2, "jurisdiction_id", "NO_SUCH_PLACE does not exist"),
         (2, "parent_id", "NOT_A_UNIT does not exist"),
     ]
+
+
+@pytest.mark.parametrize("kind", list(imports.KINDS))
+def test_what_is_recorded_exports_in_the_template_of_its_kind(province, kind):
+    content = record_services.export_records(province, principal_of_user(province, "admin"), kind)
+    sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == [column.name for column in imports.KINDS[kind].columns]
+    if kind == "people":
+        (nurse,) = [row for row in rows if row[0] == "nv-ldtt-moi"]
+        assert nurse[2] == "SO_Y_TE"
+
+
+def test_an_exported_people_file_reads_back_as_its_kind(province):
+    """Every cell of the demo's exported people reads back; only the rows exist already."""
+    content = record_services.export_records(province, principal_of_user(province, "admin"), "people")
+    report = run(province, "people", content, dry_run=True)
+    assert report.rows > 20 and {error.code for error in report.errors} == {"already_recorded"}
+
+
+def test_only_an_administrator_exports(province):
+    with pytest.raises(ForbiddenError):
+        record_services.export_records(province, principal_of_user(province, "tdkt.y.te"), "people")

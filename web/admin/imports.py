@@ -33,6 +33,16 @@ def import_template(kind: str):
     return Response(imports.template(kind), mimetype=XLSX, headers=headers)
 
 
+@bp.get("/imports/<kind>/current.xlsx")
+def export_records(kind: str):
+    """What the database holds of the kind, in its template's columns."""
+    if kind not in imports.KINDS:
+        raise NotFound(f"no kind {kind}")
+    content = record_services.export_records(services(current_app), current_principal(), kind)
+    headers = {"Content-Disposition": f'attachment; filename="thidua-{kind}-hien-co.xlsx"'}
+    return Response(content, mimetype=XLSX, headers=headers)
+
+
 @bp.post("/imports")
 def import_records():
     """Check (the "check" button) or import the uploaded workbook."""

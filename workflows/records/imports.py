@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import case, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
@@ -414,6 +414,74 @@ KINDS: dict[str, Kind] = {
         _period("started_on", "ended_on"),
     ),
 }
+
+# What each kind holds now, as rows of its template (for reading and editing offline; a people
+# file's position is that of the person's open employment).
+_OPEN_POSITION = (
+    select(func.max(Employment.position))
+    .where(Employment.person_id == Person.id, Employment.ended_on.is_(None))
+    .scalar_subquery()
+)
+EXPORTS = {
+    "jurisdictions": select(
+        Jurisdiction.id, Jurisdiction.name, Jurisdiction.level, Jurisdiction.parent_id, Jurisdiction.decision_suffix
+    ).order_by(Jurisdiction.id),
+    "units": select(Unit.id, Unit.name, Unit.jurisdiction_id, Unit.parent_id, Unit.valid_from, Unit.valid_to).order_by(
+        Unit.id
+    ),
+    "campaigns": select(
+        Campaign.id,
+        Campaign.jurisdiction_id,
+        Campaign.name,
+        Campaign.year,
+        Campaign.theme,
+        Campaign.registration_deadline,
+        Campaign.submission_deadline,
+    ).order_by(Campaign.id),
+    "successions": select(UnitSuccession.successor_id, UnitSuccession.predecessor_id, UnitSuccession.since).order_by(
+        UnitSuccession.successor_id, UnitSuccession.predecessor_id
+    ),
+    "people": select(
+        Person.id, Person.full_name, Person.unit_id, Person.recruited_on, _OPEN_POSITION, Person.gender, Person.born_on
+    ).order_by(Person.id),
+    "employment": select(
+        Employment.person_id, Employment.unit_id, Employment.position, Employment.started_on, Employment.ended_on
+    ).order_by(Employment.person_id, Employment.started_on),
+    "ratings": select(PerformanceRating.person_id, PerformanceRating.year, PerformanceRating.rating).order_by(
+        PerformanceRating.person_id, PerformanceRating.year
+    ),
+    "initiatives": select(*(getattr(Initiative, name) for name in INITIATIVE_FIELDS)).order_by(
+        Initiative.person_id, Initiative.year
+    ),
+    "awards": select(
+        AchievementRecord.subject_kind,
+        AchievementRecord.subject_id,
+        AchievementRecord.year,
+        AchievementRecord.award_code,
+        AchievementRecord.decision_code,
+        AchievementRecord.decided_on,
+        AchievementRecord.decider_level,
+        case((AchievementRecord.counts_for_merit.is_(True), "yes"), else_="no"),
+    )
+    .where(AchievementRecord.revoked_on.is_(None))
+    .order_by(AchievementRecord.subject_kind, AchievementRecord.subject_id, AchievementRecord.year),
+    "restrictions": select(
+        Restriction.subject_kind,
+        Restriction.subject_id,
+        Restriction.kind,
+        Restriction.started_on,
+        Restriction.ended_on,
+        Restriction.severity,
+        Restriction.source,
+    ).order_by(Restriction.subject_kind, Restriction.subject_id, Restriction.started_on),
+}
+
+
+def export(session: Session, kind: str) -> bytes:
+    """What the database holds of `kind`, as a workbook of its template (rows streamed)."""
+    header = [column.name for column in _kind(kind).columns]
+    rows = session.execute(EXPORTS[kind].execution_options(yield_per=BATCH))
+    return workbook(header, (list(row) for row in rows), title=kind)
 
 
 @dataclass(frozen=True)
