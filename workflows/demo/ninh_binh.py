@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from engine import UnitOfWork
 
-from ..accounts.passwords import hash_password
 from ..awards.catalogue import install_rule_set
 from ..nominations.models import Campaign
 from ..nominees import people
@@ -35,16 +34,14 @@ from ..org.models import (
     Bloc,
     BlocMember,
     Council,
-    CouncilMember,
     Jurisdiction,
-    RoleAssignment,
     Unit,
     UnitSuccession,
-    User,
     bloc_scope,
     jurisdiction_scope,
     unit_scope,
 )
+from .province import DemoUser, add_users
 
 DEMO_PASSWORD = "thidua-demo-2026"  # demo data only: printed by `thidua demo` and in the README
 PROVINCE = "NINH_BINH"
@@ -78,15 +75,6 @@ BLOCS = {
     "KHOI_VHXH_NB": ("Khối Văn hóa – Xã hội", "sector", "SGD_NB", ["SYT_NB", "SGD_NB", "SNV_NB"]),
     "CUM_XA_PHUONG": ("Cụm các xã, phường", "cluster", "UB_HOA_LU", ["UB_HOA_LU", "UB_NAM_DINH", "UB_HAI_HAU"]),
 }
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    full_name: str
-    unit: str
-    roles: tuple[tuple[str, str | None], ...]
-    council_position: str | None = None
 
 
 J = jurisdiction_scope(PROVINCE)
@@ -218,7 +206,7 @@ def add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
         id="HDTDKT_NINH_BINH", name="Hội đồng Thi đua – Khen thưởng tỉnh Ninh Bình", jurisdiction_id=PROVINCE
     )
     session.add(council)
-    _add_users(uow, council)
+    add_users(uow, USERS, council, BLOCS, DEMO_PASSWORD, "ninhbinh")
     session.add(
         Campaign(
             id=CAMPAIGN,
@@ -241,34 +229,6 @@ def add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
         dmn_dir=decisions_dir,
     )
     _add_people(uow)
-
-
-def _add_users(uow: UnitOfWork, council: Council) -> None:
-    session = uow.session
-    password_hash = hash_password(DEMO_PASSWORD)
-    for spec in USERS:
-        session.add(
-            User(
-                id=spec.username,
-                username=spec.username,
-                full_name=spec.full_name,
-                active=True,
-                unit_id=spec.unit,
-                email=f"{spec.username}@ninhbinh.thidua.example",
-                password_hash=password_hash,
-            )
-        )
-        session.flush()
-        session.add_all(RoleAssignment(user_id=spec.username, role=role, scope=scope) for role, scope in spec.roles)
-        if spec.council_position:
-            session.add(
-                CouncilMember(
-                    council_id=council.id, user_id=spec.username, position=spec.council_position, unit_id=spec.unit
-                )
-            )
-        for bloc_id, (_name, _kind, _head, members) in BLOCS.items():
-            if spec.unit in members and any(role == "unit_head" for role, _ in spec.roles):
-                session.add(RoleAssignment(user_id=spec.username, role="bloc_member", scope=bloc_scope(bloc_id)))
 
 
 def _add_people(uow: UnitOfWork) -> None:

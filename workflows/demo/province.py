@@ -344,28 +344,7 @@ def add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
         id="HDTDKT_NAM_DINH", name="Hội đồng Thi đua – Khen thưởng tỉnh Nam Định", jurisdiction_id=PROVINCE
     )
     session.add(council)
-    password_hash = hash_password(DEMO_PASSWORD)
-    for spec in USERS:
-        user = User(
-            id=spec.username,
-            username=spec.username,
-            full_name=spec.full_name,
-            active=True,
-            unit_id=spec.unit,
-            email=f"{spec.username}@namdinh.thidua.example",
-            password_hash=password_hash,
-        )
-        session.add(user)
-        session.flush()
-        session.add_all(RoleAssignment(user_id=user.id, role=role, scope=scope) for role, scope in spec.roles)
-        if spec.council_position:
-            session.add(
-                CouncilMember(council_id=council.id, user_id=user.id, position=spec.council_position, unit_id=spec.unit)
-            )
-    for bloc_id, (_name, _kind, _head, members) in BLOCS.items():
-        for spec in USERS:
-            if spec.unit in members and any(role == "unit_head" for role, _ in spec.roles):
-                session.add(RoleAssignment(user_id=spec.username, role=BLOC_MEMBER_ROLE, scope=bloc_scope(bloc_id)))
+    add_users(uow, USERS, council, BLOCS, DEMO_PASSWORD, "namdinh")
     session.add(
         Campaign(
             id=CAMPAIGN,
@@ -382,6 +361,36 @@ def add_province(uow: UnitOfWork, decisions_dir: Path) -> None:
         uow, RULE_SET, PROVINCE, "Quy định khen thưởng tỉnh Nam Định", date(2022, 1, 1), None, dmn_dir=decisions_dir
     )
     _add_histories(uow)
+
+
+def add_users(uow: UnitOfWork, users: list[DemoUser], council: Council, blocs: dict, password: str, mail: str) -> None:
+    """A demo's users with their roles and council seats (each with the same password); a unit's
+    head is a member of the blocs their unit belongs to."""
+    session = uow.session
+    password_hash = hash_password(password)
+    for spec in users:
+        session.add(
+            User(
+                id=spec.username,
+                username=spec.username,
+                full_name=spec.full_name,
+                active=True,
+                unit_id=spec.unit,
+                email=f"{spec.username}@{mail}.thidua.example",
+                password_hash=password_hash,
+            )
+        )
+        session.flush()
+        session.add_all(RoleAssignment(user_id=spec.username, role=role, scope=scope) for role, scope in spec.roles)
+        if spec.council_position:
+            session.add(
+                CouncilMember(
+                    council_id=council.id, user_id=spec.username, position=spec.council_position, unit_id=spec.unit
+                )
+            )
+        for bloc_id, (_name, _kind, _head, members) in blocs.items():
+            if spec.unit in members and any(role == "unit_head" for role, _ in spec.roles):
+                session.add(RoleAssignment(user_id=spec.username, role=BLOC_MEMBER_ROLE, scope=bloc_scope(bloc_id)))
 
 
 def _add_histories(uow: UnitOfWork) -> None:
