@@ -223,4 +223,4 @@ IMPORT_PROBLEMS = {
 
 def import_problem(error) -> str:
     """An imported cell's problem in the reader's language."""
-    return str(IMPORT_PROBLEMS[error.code]) % error.params if error.params else str(IMPORT_PROBLEMS[error.code])
+    return str(IMPORT_PROBLEMS[error.code]) % error.params

@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from flask import Flask
@@ -81,16 +83,23 @@ def live_server(tmp_path_factory, templates) -> LiveServer:
     app_services = services(app)
     app_services.clock = clock
 
+    with serving(app) as url:
+        yield LiveServer(url=url, app=app, clock=clock, services=app_services)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` served on 127.0.0.1:<free port> in a thread; yields its URL. Disposes its services."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, clock=clock, services=app_services)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        app_services.dispose()
+        services(app).dispose()
 
 
 @pytest.fixture(scope="module")

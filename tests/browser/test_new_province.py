@@ -8,15 +8,14 @@ nominates her. Screenshots in tests/browser/artifacts/new_province-*.png."""
 from __future__ import annotations
 
 import shutil
-import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import serving
 from tests.conftest import FakeClock
 from tests.databases import ROOT
 from web import create_app
@@ -47,16 +46,8 @@ def new_install(tmp_path_factory, templates):
     process_services.deploy(app_services, [bpmn / "processes", bpmn / "forms"], "cli:setup")
     accounts.create_user(app_services, "cli:setup", "quantri", "Quản trị", None, PASSWORD, "Cài đặt")
     accounts.grant_role(app_services, "cli:setup", "quantri", "admin", None, "Cài đặt")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app_services, data_dir
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app_services.dispose()
+    with serving(app) as url:
+        yield url, app_services, data_dir
 
 
 def sign_in(page: Page, url: str, username: str, password: str) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tests.databases import ROOT
 from workflows.accounts.services import principal_of_user
-from workflows.demo import ninh_binh
+from workflows.demo import ninh_binh, province
 from workflows.demo.queries import demo_users
 from workflows.demo.services import load_demo
 from workflows.inbox import queries
@@ -60,4 +60,4 @@ def test_both_demos_live_in_one_database(services):
     load_demo(services, ROOT / "bpmn", "ninh-binh-2026")
     assert "demo province added" in load_demo(services, ROOT / "bpmn", "nam-dinh-2022")
     with services.session_factory() as session:
-        assert session.scalar(select(func.count()).select_from(User)) == len(ninh_binh.USERS) + 26
+        assert session.scalar(select(func.count()).select_from(User)) == len(ninh_binh.USERS) + len(province.USERS)
